@@ -1,0 +1,235 @@
+/**
+ * HTTP/1.1 requests parsed by http-parser-js (no hand-written parser), with the
+ * protocol's limits and rules on top: head size, body size, one transfer coding.
+ */
+import httpParserModule from 'http-parser-js';
+import { ProtocolError } from './errors.js';
+
+export interface HttpRequest {
+  readonly method: string;
+  /** The request target as sent: `/work?n=3`. */
+  readonly target: string;
+  /** The decoded path: `/work`. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly version: '1.0' | '1.1';
+  /** Lower-case names; repeated headers joined with `, `. */
+  readonly headers: ReadonlyMap<string, string>;
+  readonly body: Buffer;
+  /** Whether the connection stays open after the response. */
+  readonly keepAlive: boolean;
+}
+
+/** A decoded request, or the client's `Expect: 100-continue` to be answered before its body. */
+export type HttpEvent = { readonly kind: 'request'; readonly request: HttpRequest } | { readonly kind: 'continue' };
+
+export interface HttpLimits {
+  /** `--max-line`: the request line and headers. Over it: 431. */
+  readonly maxHead: number;
+  /** `--max-frame`: the body. Over it: 413. */
+  readonly maxBody: number;
+}
+
+interface HeaderInfo {
+  versionMajor: number;
+  versionMinor: number;
+  headers: string[];
+  method: number;
+  url: string;
+  upgrade: boolean;
+  shouldKeepAlive: boolean;
+}
+
+interface Parser {
+  maxHeaderSize: number;
+  execute(chunk: Buffer): number | Error;
+  [key: number]: unknown;
+}
+
+interface ParserClass {
+  new (type: 'REQUEST'): Parser;
+  REQUEST: 'REQUEST';
+  kOnHeadersComplete: number;
+  kOnBody: number;
+  kOnMessageComplete: number;
+  methods: string[];
+}
+
+const { HTTPParser } = httpParserModule as unknown as { HTTPParser: ParserClass };
+
+/** Thrown from a parser callback to stop parsing; caught in `push`. */
+class Refusal {
+  constructor(readonly error: ProtocolError) {}
+}
+
+const badRequest = (message: string): ProtocolError => new ProtocolError('BAD_FRAME', message);
+
+/**
+ * Incremental HTTP request decoder: `push` bytes, then `next` until `undefined`.
+ * Pipelined requests come out in order; an error is final.
+ */
+export class HttpRequestDecoder {
+  private readonly parser: Parser;
+  private readonly events: HttpEvent[] = [];
+  private failure: ProtocolError | undefined;
+  private current: { info: HeaderInfo; headers: Map<string, string>; body: Buffer[]; bodyBytes: number } | undefined;
+
+  constructor(private readonly limits: HttpLimits) {
+    this.parser = new HTTPParser(HTTPParser.REQUEST);
+    this.parser.maxHeaderSize = limits.maxHead;
+    this.parser[HTTPParser.kOnHeadersComplete] = (info: HeaderInfo) => this.onHeaders(info);
+    this.parser[HTTPParser.kOnBody] = (chunk: Buffer, _offset: number, length: number) => this.onBody(chunk, length);
+    this.parser[HTTPParser.kOnMessageComplete] = () => this.onComplete();
+  }
+
+  push(chunk: Uint8Array): void {
+    if (this.failure !== undefined) return;
+    let bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    try {
+      while (bytes.length > 0) {
+        const result = this.parser.execute(bytes);
+        if (result instanceof Error) {
+          this.failure = /header size/.test(result.message)
+            ? new ProtocolError('TOO_LARGE', `request head over the limit of ${this.limits.maxHead} bytes`, 431)
+            : badRequest(`malformed HTTP request (${(result as { code?: string }).code ?? result.message})`);
+          return;
+        }
+        // The parser stops after an Upgrade request's head; go on with what follows it.
+        bytes = bytes.subarray(result);
+      }
+    } catch (thrown) {
+      if (thrown instanceof Refusal) this.failure = thrown.error;
+      else throw thrown;
+    }
+  }
+
+  next(): HttpEvent | ProtocolError | undefined {
+    const event = this.events.shift();
+    if (event !== undefined) return event;
+    return this.failure;
+  }
+
+  private onHeaders(info: HeaderInfo): number {
+    const headers = new Map<string, string>();
+    let headBytes = (HTTPParser.methods[info.method]?.length ?? 0) + info.url.length + 12;
+    for (let i = 0; i + 1 < info.headers.length; i += 2) {
+      const name = (info.headers[i] as string).toLowerCase();
+      const value = info.headers[i + 1] as string;
+      headBytes += name.length + value.length + 4;
+      const previous = headers.get(name);
+      headers.set(name, previous === undefined ? value : `${previous}, ${value}`);
+    }
+    if (headBytes > this.limits.maxHead) {
+      throw new Refusal(new ProtocolError('TOO_LARGE', `request head over the limit of ${this.limits.maxHead} bytes`, 431));
+    }
+    const transferEncoding = headers.get('transfer-encoding');
+    const contentLength = headers.get('content-length');
+    if (transferEncoding !== undefined) {
+      if (contentLength !== undefined) throw new Refusal(badRequest('both Transfer-Encoding and Content-Length'));
+      if (transferEncoding.trim().toLowerCase() !== 'chunked') {
+        throw new Refusal(badRequest(`unsupported transfer coding: ${transferEncoding}`));
+      }
+    }
+    if (contentLength !== undefined) {
+      if (!/^\d+$/.test(contentLength.trim())) throw new Refusal(badRequest(`invalid Content-Length: ${contentLength}`));
+      const length = Number(contentLength.trim());
+      if (length > this.limits.maxBody) throw new Refusal(this.bodyTooLarge());
+    }
+    this.current = { info, headers, body: [], bodyBytes: 0 };
+    const expectsBody = transferEncoding !== undefined || Number(contentLength ?? 0) > 0;
+    if (expectsBody && headers.get('expect')?.toLowerCase() === '100-continue' && info.versionMinor >= 1) {
+      this.events.push({ kind: 'continue' });
+    }
+    return 0;
+  }
+
+  private onBody(chunk: Buffer, length: number): void {
+    const request = this.current;
+    if (request === undefined) return;
+    request.bodyBytes += length;
+    if (request.bodyBytes > this.limits.maxBody) throw new Refusal(this.bodyTooLarge());
+    request.body.push(chunk.subarray(0, length));
+  }
+
+  private onComplete(): void {
+    const request = this.current;
+    if (request === undefined) return;
+    this.current = undefined;
+    const { info, headers } = request;
+    const target = info.url;
+    const queryStart = target.indexOf('?');
+    const rawPath = queryStart === -1 ? target : target.slice(0, queryStart);
+    let path: string;
+    try {
+      path = decodeURIComponent(rawPath);
+    } catch {
+      throw new Refusal(badRequest(`malformed path: ${rawPath}`));
+    }
+    this.events.push({
+      kind: 'request',
+      request: {
+        method: HTTPParser.methods[info.method] ?? 'UNKNOWN',
+        target,
+        path,
+        query: new URLSearchParams(queryStart === -1 ? '' : target.slice(queryStart + 1)),
+        version: info.versionMajor === 1 && info.versionMinor === 0 ? '1.0' : '1.1',
+        headers,
+        body: request.body.length === 1 ? (request.body[0] as Buffer) : Buffer.concat(request.body),
+        keepAlive: info.shouldKeepAlive,
+      },
+    });
+  }
+
+  private bodyTooLarge(): ProtocolError {
+    return new ProtocolError('TOO_LARGE', `body over the limit of ${this.limits.maxBody} bytes`);
+  }
+}
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  100: 'Continue',
+  200: 'OK',
+  202: 'Accepted',
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  431: 'Request Header Fields Too Large',
+  503: 'Service Unavailable',
+};
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly contentType?: string;
+  readonly body?: Uint8Array | string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface ResponseFraming {
+  readonly version: '1.0' | '1.1';
+  readonly keepAlive: boolean;
+  /** A response to HEAD: headers as for GET, no body. */
+  readonly headOnly: boolean;
+}
+
+/** One complete response, head and body in a single buffer. */
+export function encodeHttpResponse(response: HttpResponse, framing: ResponseFraming): Buffer {
+  const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : (response.body ?? new Uint8Array(0));
+  let head = `HTTP/${framing.version} ${response.status} ${STATUS_TEXT[response.status] ?? 'Unknown'}\r\n`;
+  if (response.contentType !== undefined) head += `Content-Type: ${response.contentType}\r\n`;
+  head += `Content-Length: ${body.length}\r\n`;
+  for (const [name, value] of Object.entries(response.headers ?? {})) head += `${name}: ${value}\r\n`;
+  if (!framing.keepAlive) head += 'Connection: close\r\n';
+  else if (framing.version === '1.0') head += 'Connection: keep-alive\r\n';
+  head += '\r\n';
+  const headBytes = Buffer.byteLength(head, 'latin1');
+  if (framing.headOnly || body.length === 0) return Buffer.from(head, 'latin1');
+  const out = Buffer.allocUnsafe(headBytes + body.length);
+  out.write(head, 0, 'latin1');
+  out.set(body, headBytes);
+  return out;
+}
+
+/** The interim response to `Expect: 100-continue`. */
+export const CONTINUE_RESPONSE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');

@@ -1,0 +1,10 @@
+/** Echoplex wire protocol v1: the codecs every server, client and test shares. */
+export * from './errors.js';
+export * from './messages.js';
+export * from './names.js';
+export * from './frame.js';
+export * from './line.js';
+export * from './dialect.js';
+export * from './binary-dialect.js';
+export * from './text-dialect.js';
+export * from './http.js';
