@@ -42,6 +42,8 @@ interface HeaderInfo {
 
 interface Parser {
   maxHeaderSize: number;
+  state: string;
+  line: string;
   execute(chunk: Buffer): number | Error;
   [key: number]: unknown;
 }
@@ -101,6 +103,11 @@ export class HttpRequestDecoder {
       if (thrown instanceof Refusal) this.failure = thrown.error;
       else throw thrown;
     }
+  }
+
+  /** Whether part of a request has arrived and not yet completed. */
+  get inProgress(): boolean {
+    return this.current !== undefined || this.parser.state !== 'REQUEST_LINE' || this.parser.line !== '';
   }
 
   next(): HttpEvent | ProtocolError | undefined {

@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * The event-loop model: one thread, one event loop, every connection on it. Nothing
+ * here but the strategy: accept on the loop, serve each socket with a core session,
+ * keep rooms in a LocalHub. A WORK request holds up everyone else: that is the lesson.
+ */
+import { createServer } from 'node:net';
+import {
+  createLogger,
+  exitOnConfigError,
+  LocalHub,
+  listen,
+  logListening,
+  MetricsExporter,
+  onShutdownSignal,
+  readCommandLine,
+  type ServerInfo,
+  ServerStats,
+  type ServerView,
+  SocketSessions,
+} from '@echoplex/core';
+
+const MODEL = 'event-loop';
+const { server: config } = readCommandLine({
+  model: MODEL,
+  summary: 'Echoplex on one thread and one event loop: every connection on node:net.',
+  flags: {},
+});
+const logger = createLogger(MODEL, config.logLevel);
+const startedAt = Date.now();
+const stats = new ServerStats();
+const metrics = new MetricsExporter(MODEL);
+
+const view: ServerView = {
+  info: (done) => done(info()),
+  metrics: (done) => {
+    void metrics.render({ connections: sessions.size, stats }).then(done);
+  },
+};
+const sessions = new SocketSessions({ limits: config, hub: new LocalHub(), server: view, stats, servedBy: `pid ${process.pid}` });
+
+function info(): ServerInfo {
+  return {
+    model: MODEL,
+    pid: process.pid,
+    threads: 1,
+    processes: 1,
+    connections: sessions.size,
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    protocol: 1,
+  };
+}
+
+let nextConnectionId = 0;
+const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+  nextConnectionId += 1;
+  sessions.serve(socket, nextConnectionId, sessions.size >= config.maxConnections);
+});
+
+onShutdownSignal(async (signal) => {
+  logger.info({ signal, connections: sessions.size }, 'shutting down');
+  listener.close();
+  await sessions.shutdown(config.drainTimeoutMs);
+  logger.info('stopped');
+  process.exit(0);
+});
+
+try {
+  logListening(MODEL, await listen(listener, config));
+} catch (error) {
+  exitOnConfigError(MODEL, error);
+}

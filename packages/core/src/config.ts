@@ -1,0 +1,207 @@
+/**
+ * Command-line flags shared by every model, plus each model's own: parsed once, with
+ * sizes like `64k`, seconds like `0.5`, and a clear error for anything else.
+ */
+import { parseArgs } from 'node:util';
+import { MAX_FRAME_LIMIT } from '@echoplex/protocol';
+
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  /** A Unix socket path, used instead of host and port. */
+  readonly socketPath: string | undefined;
+  readonly backlog: number;
+  readonly maxFrame: number;
+  readonly maxLine: number;
+  readonly maxConnections: number;
+  /** 0 disables the idle timeout. */
+  readonly idleTimeoutMs: number;
+  readonly drainTimeoutMs: number;
+  readonly maxOutbound: number;
+  readonly logLevel: LogLevel;
+}
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Bad command-line input: the message says what and how to fix it. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** One flag of a model: how to read its value, its default, and the line `--help` prints. */
+export interface FlagSpec<T> {
+  readonly description: string;
+  readonly valueName: string;
+  readonly defaultValue: T;
+  readonly defaultText?: string;
+  parse(raw: string, flag: string): T;
+}
+
+export type FlagValues<Flags extends Record<string, FlagSpec<unknown>>> = {
+  readonly [K in keyof Flags]: Flags[K] extends FlagSpec<infer T> ? T : never;
+};
+
+const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** `65536`, `64k`, `1m` (k = 1024 bytes, m = 1024²). */
+export function parseSize(raw: string, flag: string): number {
+  const match = /^(\d+)([kmg]?)$/i.exec(raw.trim());
+  const unit = SIZE_UNITS[match?.[2]?.toLowerCase() ?? ''];
+  if (match === null || unit === undefined) throw new ConfigError(`${flag}: expected a size like 65536, 64k or 1m, got '${raw}'`);
+  return Number(match[1]) * unit;
+}
+
+export const integerFlag = (description: string, defaultValue: number, min: number, max: number): FlagSpec<number> => ({
+  description,
+  valueName: 'N',
+  defaultValue,
+  parse(raw, flag) {
+    const value = /^\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+    if (!(value >= min && value <= max)) throw new ConfigError(`${flag}: expected a whole number from ${min} to ${max}, got '${raw}'`);
+    return value;
+  },
+});
+
+export const choiceFlag = <T extends string>(description: string, defaultValue: T, choices: readonly T[]): FlagSpec<T> => ({
+  description: `${description} (${choices.join(' | ')})`,
+  valueName: 'NAME',
+  defaultValue,
+  parse(raw, flag) {
+    if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(`${flag}: expected one of ${choices.join(', ')}, got '${raw}'`);
+    return raw as T;
+  },
+});
+
+export const booleanFlag = (description: string): FlagSpec<boolean> => ({
+  description,
+  valueName: '',
+  defaultValue: false,
+  parse: () => true,
+});
+
+const secondsFlag = (description: string, defaultSeconds: number): FlagSpec<number> => ({
+  description,
+  valueName: 'SECONDS',
+  defaultValue: defaultSeconds * 1000,
+  defaultText: String(defaultSeconds),
+  parse(raw, flag) {
+    const seconds = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+    if (!(seconds >= 0 && seconds <= 86_400)) throw new ConfigError(`${flag}: expected seconds from 0 to 86400 (fractions allowed), got '${raw}'`);
+    return Math.round(seconds * 1000);
+  },
+});
+
+const sizeFlag = (description: string, defaultValue: number, defaultText: string, min: number, max: number): FlagSpec<number> => ({
+  description,
+  valueName: 'SIZE',
+  defaultValue,
+  defaultText,
+  parse(raw, flag) {
+    const value = parseSize(raw, flag);
+    if (value < min || value > max) throw new ConfigError(`${flag}: expected a size from ${min} to ${max} bytes, got '${raw}'`);
+    return value;
+  },
+});
+
+const stringFlag = (description: string, valueName: string, defaultValue: string): FlagSpec<string> => ({
+  description,
+  valueName,
+  defaultValue,
+  parse(raw, flag) {
+    if (raw === '') throw new ConfigError(`${flag}: expected a value`);
+    return raw;
+  },
+});
+
+const COMMON_FLAGS = {
+  host: stringFlag('TCP address to listen on', 'HOST', '127.0.0.1'),
+  port: integerFlag('TCP port to listen on (0 picks a free one)', 7000, 0, 65_535),
+  socket: stringFlag('listen on this Unix socket path instead of host and port', 'PATH', ''),
+  backlog: integerFlag('listen queue length', 511, 1, 65_535),
+  'max-frame': sizeFlag('largest binary frame body, HTTP body', 1024 ** 2, '1m', 1, MAX_FRAME_LIMIT),
+  'max-line': sizeFlag('longest text line, HTTP request head', 64 * 1024, '64k', 16, MAX_FRAME_LIMIT),
+  'max-connections': integerFlag('connections served at once', 10_000, 1, 1_000_000),
+  'idle-timeout': secondsFlag('close connections that send nothing, or leave a request unfinished, this long (0: never)', 60),
+  'drain-timeout': secondsFlag('on SIGTERM, close whatever is left after this long', 5),
+  'max-outbound': sizeFlag('pushed output waiting for one connection before SLOW_CONSUMER', 1024 ** 2, '1m', 1024, 2 ** 31),
+  'log-level': choiceFlag('pino log level', 'info' as LogLevel, LOG_LEVELS),
+} satisfies Record<string, FlagSpec<unknown>>;
+
+export interface CliSpec<Flags extends Record<string, FlagSpec<unknown>>> {
+  /** The model's name, as in `apps/<model>`. */
+  readonly model: string;
+  /** One line on what the model is. */
+  readonly summary: string;
+  readonly flags: Flags;
+}
+
+export type ParsedCommandLine<Flags extends Record<string, FlagSpec<unknown>>> =
+  | { readonly help: string }
+  | { readonly server: ServerConfig; readonly model: FlagValues<Flags> };
+
+function helpText(spec: CliSpec<Record<string, FlagSpec<unknown>>>): string {
+  const row = (name: string, flag: FlagSpec<unknown>) => {
+    const left = `  --${name}${flag.valueName === '' ? '' : ` ${flag.valueName}`}`;
+    const shown = flag.defaultText ?? (flag.defaultValue === '' || flag.defaultValue === false ? undefined : String(flag.defaultValue));
+    return `${left.padEnd(30)} ${flag.description}${shown === undefined ? '' : ` (default ${shown})`}`;
+  };
+  return [
+    `Usage: node apps/${spec.model}/dist/main.js [flags]`,
+    '',
+    spec.summary,
+    '',
+    'Server flags:',
+    ...Object.entries(COMMON_FLAGS).map(([name, flag]) => row(name, flag)),
+    ...(Object.keys(spec.flags).length === 0 ? [] : ['', `${spec.model} flags:`, ...Object.entries(spec.flags).map(([name, flag]) => row(name, flag))]),
+    `  --help${' '.repeat(24)} show this help`,
+    '',
+    'Sizes take 65536, 64k or 1m (k = 1024 bytes). Logs are pino JSON on stdout.',
+  ].join('\n');
+}
+
+/** Parses argv (without `node` and the script); throws `ConfigError` on bad input. */
+export function parseCommandLine<Flags extends Record<string, FlagSpec<unknown>>>(
+  argv: readonly string[],
+  spec: CliSpec<Flags>,
+): ParsedCommandLine<Flags> {
+  const all: Record<string, FlagSpec<unknown>> = { ...COMMON_FLAGS, ...spec.flags };
+  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
+  for (const [name, flag] of Object.entries(all)) options[name] = { type: flag.valueName === '' ? 'boolean' : 'string' };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }) as {
+      values: Record<string, string | boolean | undefined>;
+    });
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  if (values.help === true) return { help: helpText(spec) };
+  const read = (name: string): unknown => {
+    const flag = all[name] as FlagSpec<unknown>;
+    const raw = values[name];
+    if (raw === undefined) return flag.defaultValue;
+    return flag.parse(typeof raw === 'string' ? raw : '', `--${name}`);
+  };
+  const maxFrame = read('max-frame') as number;
+  const socket = read('socket') as string;
+  if (socket !== '' && (values.host !== undefined || values.port !== undefined)) {
+    throw new ConfigError('--socket is used instead of --host and --port: give one or the other');
+  }
+  const server: ServerConfig = {
+    host: read('host') as string,
+    port: read('port') as number,
+    socketPath: socket === '' ? undefined : socket,
+    backlog: read('backlog') as number,
+    maxFrame,
+    maxLine: read('max-line') as number,
+    maxConnections: read('max-connections') as number,
+    idleTimeoutMs: read('idle-timeout') as number,
+    drainTimeoutMs: read('drain-timeout') as number,
+    maxOutbound: read('max-outbound') as number,
+    logLevel: read('log-level') as LogLevel,
+  };
+  const model: Record<string, unknown> = {};
+  for (const name of Object.keys(spec.flags)) model[name] = read(name);
+  return { server, model: model as FlagValues<Flags> };
+}

@@ -1,0 +1,28 @@
+/** The HTTP dialect's routes: which paths exist, which methods each allows, and the names they carry in metrics. */
+
+export type HttpRoute =
+  | { readonly name: 'ECHO' | 'PING' | 'WORK' | 'INFO' | 'METRICS'; readonly allow: readonly string[] }
+  | { readonly name: 'ROOM_POST' | 'ROOM_GET'; readonly allow: readonly string[]; readonly room: string };
+
+const GET = ['GET', 'HEAD'] as const;
+const POST = ['POST'] as const;
+
+const FIXED_ROUTES: Readonly<Record<string, HttpRoute>> = {
+  '/echo': { name: 'ECHO', allow: POST },
+  '/ping': { name: 'PING', allow: GET },
+  '/work': { name: 'WORK', allow: POST },
+  '/info': { name: 'INFO', allow: GET },
+  '/metrics': { name: 'METRICS', allow: GET },
+};
+
+/** The route for a decoded path, or `undefined` (404). The room name is not validated here. */
+export function matchRoute(path: string): HttpRoute | undefined {
+  const fixed = FIXED_ROUTES[path];
+  if (fixed !== undefined) return fixed;
+  const parts = path.split('/');
+  // ['', 'rooms', room] or ['', 'rooms', room, 'messages']
+  if (parts[0] !== '' || parts[1] !== 'rooms' || parts[2] === undefined) return undefined;
+  if (parts.length === 3) return { name: 'ROOM_GET', allow: GET, room: parts[2] };
+  if (parts.length === 4 && parts[3] === 'messages') return { name: 'ROOM_POST', allow: POST, room: parts[2] };
+  return undefined;
+}

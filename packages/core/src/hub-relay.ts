@@ -1,0 +1,200 @@
+/**
+ * The Hub across threads and processes: `RemoteHub` turns hub calls into messages,
+ * `HubRelay` applies them to the one `LocalHub` authority and routes pushes back.
+ * Each model supplies only the channel (a MessagePort, IPC, a blocking call); the
+ * messages are plain data, so they survive structured clone and JSON alike.
+ */
+import { type ErrorCode, ProtocolError, type Push } from '@echoplex/protocol';
+import type { Hub, HubMember, HubResult, RoomMembers } from './hub.js';
+import type { LocalHub } from './local-hub.js';
+
+/** A hub call from a client (a worker, a child) to the authority. `call` numbers the reply. */
+export type HubCall =
+  | { readonly op: 'attach'; readonly id: number }
+  | { readonly op: 'detach'; readonly id: number }
+  | { readonly op: 'nick'; readonly id: number; readonly nick: string; readonly call: number }
+  | { readonly op: 'join'; readonly id: number; readonly room: string; readonly call: number }
+  | { readonly op: 'leave'; readonly id: number; readonly call: number }
+  | { readonly op: 'say'; readonly id: number; readonly text: string }
+  | { readonly op: 'who'; readonly id: number; readonly call: number }
+  | { readonly op: 'members'; readonly room: string; readonly call: number }
+  | { readonly op: 'post'; readonly room: string; readonly nick: string; readonly text: string };
+
+/** A result as plain data: errors travel as their code and message. */
+export type WireResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+
+/** What the authority sends back: a call's result, or one push for several members of that client. */
+export type HubEvent =
+  | { readonly op: 'result'; readonly call: number; readonly result: WireResult<string | RoomMembers> }
+  | { readonly op: 'push'; readonly to: readonly number[]; readonly push: Push };
+
+export const isHubCall = (message: unknown): message is HubCall =>
+  typeof message === 'object' && message !== null && typeof (message as { op?: unknown }).op === 'string' && HUB_CALL_OPS.has((message as { op: string }).op);
+
+export const isHubEvent = (message: unknown): message is HubEvent =>
+  typeof message === 'object' && message !== null && ((message as { op?: unknown }).op === 'result' || (message as { op?: unknown }).op === 'push');
+
+const HUB_CALL_OPS = new Set(['attach', 'detach', 'nick', 'join', 'leave', 'say', 'who', 'members', 'post']);
+
+const toWire = <T>(result: HubResult<T>): WireResult<T> =>
+  result.ok ? result : { ok: false, code: result.error.code, message: result.error.message };
+
+const fromWire = <T>(result: WireResult<T>): HubResult<T> =>
+  result.ok ? result : { ok: false, error: new ProtocolError(result.code, result.message) };
+
+/** The client side: a Hub whose authority is at the other end of `send`. Feed it every `HubEvent` through `receive`. */
+export class RemoteHub implements Hub {
+  private nextCall = 1;
+  private readonly calls = new Map<number, (result: WireResult<string | RoomMembers>) => void>();
+  private readonly connections = new Map<number, HubMember>();
+
+  constructor(private readonly send: (call: HubCall) => void) {}
+
+  attach(member: HubMember): void {
+    this.connections.set(member.id, member);
+    this.send({ op: 'attach', id: member.id });
+  }
+
+  detach(id: number): void {
+    if (this.connections.delete(id)) this.send({ op: 'detach', id });
+  }
+
+  setNick(id: number, nick: string, done: (result: HubResult<string>) => void): void {
+    const call = this.expect((result) => done(fromWire(result as WireResult<string>)));
+    this.send({ op: 'nick', id, nick, call });
+  }
+
+  join(id: number, room: string, done: (result: HubResult<string>) => void): void {
+    const call = this.expect((result) => done(fromWire(result as WireResult<string>)));
+    this.send({ op: 'join', id, room, call });
+  }
+
+  leave(id: number, done: (result: HubResult<string>) => void): void {
+    const call = this.expect((result) => done(fromWire(result as WireResult<string>)));
+    this.send({ op: 'leave', id, call });
+  }
+
+  say(id: number, text: string): void {
+    this.send({ op: 'say', id, text });
+  }
+
+  who(id: number, done: (result: HubResult<RoomMembers>) => void): void {
+    const call = this.expect((result) => done(fromWire(result as WireResult<RoomMembers>)));
+    this.send({ op: 'who', id, call });
+  }
+
+  members(room: string, done: (members: RoomMembers) => void): void {
+    const call = this.expect((result) => done(result.ok ? (result.value as RoomMembers) : { room, nicks: [] }));
+    this.send({ op: 'members', room, call });
+  }
+
+  post(room: string, nick: string, text: string): void {
+    this.send({ op: 'post', room, nick, text });
+  }
+
+  /** An event from the authority. */
+  receive(event: HubEvent): void {
+    if (event.op === 'result') {
+      const done = this.calls.get(event.call);
+      this.calls.delete(event.call);
+      done?.(event.result);
+      return;
+    }
+    for (const id of event.to) this.connections.get(id)?.deliver(event.push);
+  }
+
+  private expect(done: (result: WireResult<string | RoomMembers>) => void): number {
+    const call = this.nextCall++;
+    this.calls.set(call, done);
+    return call;
+  }
+}
+
+/** One client's channel to the authority: the members it attached, and the pushes waiting to go to it. */
+export class HubChannel {
+  readonly memberIds = new Set<number>();
+  /** Pushes gathered while one call is applied, so a broadcast crosses once per channel, not once per member. */
+  readonly outbox = new Map<Push, number[]>();
+
+  constructor(readonly send: (event: HubEvent) => void) {}
+}
+
+/** The authority side: applies calls from any number of channels to one LocalHub. */
+export class HubRelay {
+  private readonly dirty = new Set<HubChannel>();
+
+  constructor(private readonly hub: LocalHub) {}
+
+  /** A new client (a worker started, a child forked). */
+  connect(send: (event: HubEvent) => void): HubChannel {
+    return new HubChannel(send);
+  }
+
+  /** Applies one call from a channel; results and pushes are sent before it returns. */
+  handle(channel: HubChannel, call: HubCall): void {
+    const reply = (callId: number) => (result: HubResult<string | RoomMembers>) =>
+      channel.send({ op: 'result', call: callId, result: toWire(result) });
+    switch (call.op) {
+      case 'attach':
+        if (channel.memberIds.has(call.id)) break;
+        channel.memberIds.add(call.id);
+        this.hub.attach({ id: call.id, deliver: (push) => this.enqueue(channel, call.id, push) });
+        break;
+      case 'detach':
+        if (channel.memberIds.delete(call.id)) this.hub.detach(call.id);
+        break;
+      case 'nick':
+        if (this.known(channel, call.id, call.call)) this.hub.setNick(call.id, call.nick, reply(call.call));
+        break;
+      case 'join':
+        if (this.known(channel, call.id, call.call)) this.hub.join(call.id, call.room, reply(call.call));
+        break;
+      case 'leave':
+        if (this.known(channel, call.id, call.call)) this.hub.leave(call.id, reply(call.call));
+        break;
+      case 'say':
+        if (channel.memberIds.has(call.id)) this.hub.say(call.id, call.text);
+        break;
+      case 'who':
+        if (this.known(channel, call.id, call.call)) this.hub.who(call.id, reply(call.call));
+        break;
+      case 'members':
+        this.hub.members(call.room, (members) => channel.send({ op: 'result', call: call.call, result: { ok: true, value: members } }));
+        break;
+      case 'post':
+        this.hub.post(call.room, call.nick, call.text);
+        break;
+    }
+    this.flush();
+  }
+
+  /** The channel is gone (its worker or child died): its members leave their rooms and free their nicks. */
+  disconnect(channel: HubChannel): void {
+    for (const id of channel.memberIds) this.hub.detach(id);
+    channel.memberIds.clear();
+    channel.outbox.clear();
+    this.dirty.delete(channel);
+    this.flush();
+  }
+
+  private known(channel: HubChannel, id: number, callId: number): boolean {
+    if (channel.memberIds.has(id)) return true;
+    channel.send({ op: 'result', call: callId, result: { ok: false, code: 'BAD_ARGUMENT', message: `connection ${id} is not attached` } });
+    return false;
+  }
+
+  private enqueue(channel: HubChannel, id: number, push: Push): void {
+    const to = channel.outbox.get(push);
+    if (to === undefined) channel.outbox.set(push, [id]);
+    else to.push(id);
+    this.dirty.add(channel);
+  }
+
+  private flush(): void {
+    for (const channel of this.dirty) {
+      for (const [push, to] of channel.outbox) channel.send({ op: 'push', to, push });
+      channel.outbox.clear();
+    }
+    this.dirty.clear();
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The Hub: rooms and nicks across the whole server. Sessions talk to it through this
+ * interface only, so each concurrency model can put the authority where it fits (in
+ * process, on the main thread, in the parent process) without the session knowing.
+ */
+import type { ProtocolError, Push } from '@echoplex/protocol';
+
+export type HubResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ProtocolError };
+
+/** A connection as the hub sees it: an id unique across the whole server, and a way to push to it. */
+export interface HubMember {
+  readonly id: number;
+  deliver(push: Push): void;
+}
+
+export interface RoomMembers {
+  readonly room: string;
+  /** Sorted by byte value. */
+  readonly nicks: readonly string[];
+}
+
+/**
+ * Every call is asynchronous in general (the authority may be another thread or
+ * process) and may also complete synchronously; callers must accept both. Calls from
+ * one member are applied in the order they are made, which is what keeps each
+ * sender's messages in order.
+ */
+export interface Hub {
+  /** Registers a connection under its guest nick, `guest-<id>`. */
+  attach(member: HubMember): void;
+  /** A disconnect: leaves the room (members get LEFT) and frees the nick. */
+  detach(id: number): void;
+  /** Claims a nick, already checked to be claimable. Fails with NICK_TAKEN. */
+  setNick(id: number, nick: string, done: (result: HubResult<string>) => void): void;
+  /** Joins a room (leaving the current one first); yields the room joined. */
+  join(id: number, room: string, done: (result: HubResult<string>) => void): void;
+  /** Leaves the current room; yields the room left. Fails with NOT_IN_ROOM. */
+  leave(id: number, done: (result: HubResult<string>) => void): void;
+  /** Sends MSG to the other members of the sender's room. One-way: the session knows it is in a room. */
+  say(id: number, text: string): void;
+  /** The sender's room and its members. Fails with NOT_IN_ROOM. */
+  who(id: number, done: (result: HubResult<RoomMembers>) => void): void;
+  /** Any room's members (empty for a room nobody is in). */
+  members(room: string, done: (members: RoomMembers) => void): void;
+  /** A message from outside the room (HTTP): MSG to every member. */
+  post(room: string, nick: string, text: string): void;
+}

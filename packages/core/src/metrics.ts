@@ -1,0 +1,98 @@
+/** /metrics in Prometheus text format: the protocol's metric names over summed snapshots, plus the model's own gauges and prom-client's process metrics. */
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { StatsSnapshot } from './stats.js';
+
+/** What a model knows at scrape time: the whole server's connections and counters, and its own gauges. */
+export interface MetricsSample {
+  readonly connections: number;
+  readonly stats: StatsSnapshot;
+  /** The model's own gauges, e.g. `{ echoplex_workers: { help, values: [{ labels: {}, value: 4 }] } }`. */
+  readonly gauges?: Readonly<Record<string, ModelGauge>>;
+}
+
+export interface ModelGauge {
+  readonly help: string;
+  readonly values: readonly { readonly labels?: Readonly<Record<string, string>>; readonly value: number }[];
+}
+
+/**
+ * Renders samples as Prometheus text. The registry holds collectors that read the
+ * latest sample, so each scrape shows the whole server as the model summed it.
+ */
+export class MetricsExporter {
+  private readonly registry = new Registry();
+  private sample: MetricsSample | undefined;
+  private readonly modelGauges = new Map<string, Gauge>();
+
+  constructor(model: string) {
+    this.registry.setDefaultLabels({ model });
+    collectDefaultMetrics({ register: this.registry });
+    const exporter = this;
+    const counter = (name: string, help: string, read: (stats: StatsSnapshot) => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          if (exporter.sample !== undefined) this.inc(read(exporter.sample.stats));
+        },
+      });
+    new Gauge({
+      name: 'echoplex_connections',
+      help: 'Connections being served now, across the whole server',
+      registers: [this.registry],
+      collect() {
+        this.set(exporter.sample?.connections ?? 0);
+      },
+    });
+    counter('echoplex_connections_accepted_total', 'Connections accepted', (s) => s.connectionsAccepted);
+    counter('echoplex_bytes_received_total', 'Bytes received from clients', (s) => s.bytesReceived);
+    counter('echoplex_bytes_sent_total', 'Bytes sent to clients', (s) => s.bytesSent);
+    counter('echoplex_pushed_messages_total', 'MSG, JOINED and LEFT pushed to room members', (s) => s.pushedMessages);
+    new Counter({
+      name: 'echoplex_requests_total',
+      help: 'Requests handled, by dialect and command',
+      labelNames: ['dialect', 'command'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const stats = exporter.sample?.stats;
+        if (stats === undefined) return;
+        for (const [dialect, byCommand] of Object.entries(stats.requests)) {
+          for (const [command, count] of Object.entries(byCommand)) this.inc({ dialect, command }, count);
+        }
+      },
+    });
+    new Counter({
+      name: 'echoplex_errors_total',
+      help: 'Errors sent to clients, by code',
+      labelNames: ['code'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [code, count] of Object.entries(exporter.sample?.stats.errors ?? {})) this.inc({ code }, count);
+      },
+    });
+  }
+
+  /** Prometheus text for this sample. */
+  async render(sample: MetricsSample): Promise<string> {
+    this.sample = sample;
+    for (const [name, gauge] of Object.entries(sample.gauges ?? {})) {
+      let metric = this.modelGauges.get(name);
+      if (metric === undefined) {
+        const labelNames = [...new Set(gauge.values.flatMap((v) => Object.keys(v.labels ?? {})))];
+        metric = new Gauge({ name, help: gauge.help, labelNames, registers: [this.registry] });
+        this.modelGauges.set(name, metric);
+      }
+      metric.reset();
+      for (const { labels, value } of gauge.values) metric.set(labels ?? {}, value);
+    }
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

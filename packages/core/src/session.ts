@@ -1,0 +1,505 @@
+/**
+ * The sans-IO session: one connection's state machine. Bytes go in, replies go out
+ * through a transport the model provides; rooms go through the Hub. It knows nothing
+ * of sockets, threads or processes, so every model runs this same code.
+ */
+import {
+  CONTINUE_RESPONSE,
+  type Dialect,
+  decodeBinaryRequest,
+  encodeBinaryMessage,
+  encodeHttpResponse,
+  encodeTextMessage,
+  FrameDecoder,
+  type HttpRequest,
+  HttpRequestDecoder,
+  type HttpResponse,
+  isClaimableNick,
+  isValidChatText,
+  isValidName,
+  LineDecoder,
+  MAX_WORK_ITERATIONS,
+  ProtocolError,
+  type Push,
+  parseTextRequest,
+  type Request,
+  type ServerMessage,
+  SNIFF_BYTES,
+  sniffDialect,
+} from '@echoplex/protocol';
+import { isUtf8 } from 'node:buffer';
+import type { Hub, HubResult, RoomMembers } from './hub.js';
+import { matchRoute } from './http-routes.js';
+import type { ServerInfo, ServerView } from './server-view.js';
+import type { ServerStats } from './stats.js';
+import { iteratedSha256 } from './work.js';
+
+/** The limits a session enforces (a subset of the server config). */
+export interface SessionLimits {
+  readonly maxFrame: number;
+  readonly maxLine: number;
+  /** 0 disables the idle timeout. */
+  readonly idleTimeoutMs: number;
+  readonly maxOutbound: number;
+}
+
+/** What a model gives a session to reach its peer. */
+export interface SessionTransport {
+  /** Queue bytes for the peer. */
+  write(bytes: Buffer): void;
+  /** Bytes queued and not yet taken by the peer: what `--max-outbound` is checked against. */
+  outboundBytes(): number;
+  /** Send what is queued, then close. Called once; the session takes no input after it. */
+  close(): void;
+  /** Arm the idle timer for `ms` (replacing any armed one), or disarm it; on expiry call `session.timeout()`. */
+  setTimer(ms: number | undefined): void;
+}
+
+export interface SessionOptions {
+  /** Unique across the whole server; the guest nick is `guest-<id>`. */
+  readonly id: number;
+  readonly limits: SessionLimits;
+  readonly hub: Hub;
+  readonly server: ServerView;
+  readonly stats: ServerStats;
+  readonly transport: SessionTransport;
+  /** Which thread or process serves this connection, reported by INFO. */
+  readonly servedBy: string;
+  /** Over `--max-connections`: the first request is answered BUSY, then the connection closes. */
+  readonly busy?: boolean;
+}
+
+type Decoder = FrameDecoder | LineDecoder | HttpRequestDecoder;
+
+/** Why the idle timer runs: nothing yet or HTTP keep-alive (close silently), or a request under way (ERR TIMEOUT). */
+type TimerMode = 'none' | 'silent' | 'request';
+
+const EMPTY = Buffer.alloc(0);
+
+export class Session {
+  readonly id: number;
+  private dialect: Dialect | undefined;
+  private decoder: Decoder | undefined;
+  private sniffed: Buffer = EMPTY;
+  private attached = false;
+  private nick: string;
+  private room: string | undefined;
+  /** A hub or server call is in flight: later requests wait, so replies stay in order. */
+  private pending = false;
+  private processing = false;
+  private closed = false;
+  private peerEnded = false;
+  private shuttingDown = false;
+  private timerMode: TimerMode = 'none';
+  private completedRequests = 0;
+  private readonly out: Buffer[] = [];
+  private outBytes = 0;
+
+  constructor(private readonly options: SessionOptions) {
+    this.id = options.id;
+    this.nick = `guest-${options.id}`;
+    options.stats.connectionsAccepted += 1;
+    this.updateTimer();
+  }
+
+  /** The dialect fixed by the first bytes, once known. */
+  get knownDialect(): Dialect | undefined {
+    return this.dialect;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Bytes from the peer, cut anywhere. */
+  receive(chunk: Buffer): void {
+    if (this.closed || this.shuttingDown) return;
+    this.options.stats.bytesReceived += chunk.length;
+    if (this.decoder === undefined) {
+      const bytes = this.sniffed.length === 0 ? chunk : Buffer.concat([this.sniffed, chunk]);
+      const dialect = sniffDialect(bytes.subarray(0, SNIFF_BYTES));
+      if (dialect === undefined) {
+        this.sniffed = bytes;
+        this.updateTimer();
+        return;
+      }
+      this.sniffed = EMPTY;
+      const decoder = this.start(dialect);
+      if (this.options.busy === true) {
+        this.fail(new ProtocolError('BUSY', 'the server is at its connection limit'));
+        this.flush();
+        return;
+      }
+      decoder.push(bytes);
+    } else {
+      this.decoder.push(chunk);
+    }
+    this.process();
+  }
+
+  /** The peer closed its side: requests already received are answered, then the connection closes. */
+  end(): void {
+    if (this.closed) return;
+    this.peerEnded = true;
+    if (!this.pending && !this.processing) this.close();
+  }
+
+  /** The transport is gone (reset, error): forget the connection without writing. */
+  abort(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.out.length = 0;
+    this.detach();
+  }
+
+  /** The idle timer armed through `setTimer` fired. */
+  timeout(): void {
+    if (this.closed) return;
+    if (this.timerMode === 'request') {
+      this.fail(new ProtocolError('TIMEOUT', `request not completed within ${this.options.limits.idleTimeoutMs / 1000} s`));
+      this.flush();
+    } else {
+      this.close();
+    }
+  }
+
+  /** SIGTERM: finish what was received, then ERR SHUTTING_DOWN, or a silent close if the dialect is unknown. */
+  shutdown(): void {
+    if (this.closed || this.shuttingDown) return;
+    this.shuttingDown = true;
+    if (this.dialect === undefined) this.close();
+    else if (!this.pending && !this.processing) this.finishShutdown();
+  }
+
+  /** A push from the hub (MSG, JOINED, LEFT). */
+  deliver(push: Push): void {
+    if (this.closed || (this.dialect !== 'binary' && this.dialect !== 'text')) return;
+    const bytes = this.encode(push);
+    const { maxOutbound } = this.options.limits;
+    if (this.options.transport.outboundBytes() + this.outBytes + bytes.length > maxOutbound) {
+      this.fail(new ProtocolError('SLOW_CONSUMER', `more than ${maxOutbound} bytes of pushed output waiting`));
+    } else {
+      this.options.stats.pushedMessages += 1;
+      this.queue(bytes);
+    }
+    if (!this.processing) this.flush();
+  }
+
+  private start(dialect: Dialect): Decoder {
+    const { limits } = this.options;
+    this.dialect = dialect;
+    const decoder =
+      dialect === 'binary'
+        ? new FrameDecoder(limits.maxFrame)
+        : dialect === 'text'
+          ? new LineDecoder(limits.maxLine)
+          : new HttpRequestDecoder({ maxHead: limits.maxLine, maxBody: limits.maxFrame });
+    this.decoder = decoder;
+    // Chat needs the hub; HTTP clients post to rooms without joining them.
+    if (dialect !== 'http' && this.options.busy !== true) {
+      this.options.hub.attach(this);
+      this.attached = true;
+    }
+    return decoder;
+  }
+
+  /** Handles decoded requests until input runs out, a call is pending, or the connection closes. */
+  private process(): void {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      while (!this.pending && !this.closed && this.step()) {
+        // each step handles one request
+      }
+    } finally {
+      this.processing = false;
+    }
+    this.flush();
+    if (this.closed || this.pending) return;
+    if (this.shuttingDown) this.finishShutdown();
+    else if (this.peerEnded) this.close();
+    else this.updateTimer();
+  }
+
+  /** One request; false when no complete request is buffered. */
+  private step(): boolean {
+    const decoder = this.decoder;
+    if (decoder instanceof FrameDecoder) {
+      const frame = decoder.next();
+      if (frame === undefined) return false;
+      this.completedRequests += 1;
+      if (frame instanceof ProtocolError) this.fail(frame);
+      else this.handle(decodeBinaryRequest(frame));
+      return true;
+    }
+    if (decoder instanceof LineDecoder) {
+      const line = decoder.next();
+      if (line === undefined) return false;
+      this.completedRequests += 1;
+      if (line instanceof ProtocolError) this.fail(line);
+      else {
+        const request = parseTextRequest(line);
+        if (request !== undefined) this.handle(request);
+      }
+      return true;
+    }
+    if (decoder instanceof HttpRequestDecoder) {
+      const event = decoder.next();
+      if (event === undefined) return false;
+      if (event instanceof ProtocolError) this.fail(event);
+      else if (event.kind === 'continue') this.queue(CONTINUE_RESPONSE);
+      else {
+        this.completedRequests += 1;
+        this.handleHttp(event.request);
+      }
+      return true;
+    }
+    return false;
+  }
+
+  private handle(request: Request | ProtocolError): void {
+    const { stats, hub, server } = this.options;
+    const dialect = this.dialect as Dialect;
+    if (request instanceof ProtocolError) {
+      stats.countRequest(dialect, 'UNKNOWN');
+      this.fail(request);
+      return;
+    }
+    stats.countRequest(dialect, request.command);
+    switch (request.command) {
+      case 'ECHO':
+        this.reply({ kind: 'ECHO', data: request.data });
+        return;
+      case 'PING':
+        this.reply({ kind: 'PONG', token: request.token });
+        return;
+      case 'NICK':
+        if (!isClaimableNick(request.nick)) {
+          this.fail(badArgument(`invalid nick '${request.nick}': 1-32 of [A-Za-z0-9_-], not starting with guest-`));
+          return;
+        }
+        this.await<HubResult<string>>(
+          (done) => hub.setNick(this.id, request.nick, done),
+          (result) => {
+            if (!result.ok) return this.fail(result.error);
+            this.nick = result.value;
+            this.reply({ kind: 'NICK', nick: result.value });
+          },
+        );
+        return;
+      case 'JOIN':
+        if (!isValidName(request.room)) {
+          this.fail(badArgument(`invalid room '${request.room}': 1-32 of [A-Za-z0-9_-]`));
+          return;
+        }
+        this.await<HubResult<string>>(
+          (done) => hub.join(this.id, request.room, done),
+          (result) => {
+            if (!result.ok) return this.fail(result.error);
+            this.room = result.value;
+            this.reply({ kind: 'JOIN', room: result.value });
+          },
+        );
+        return;
+      case 'LEAVE':
+        if (this.room === undefined) return this.fail(notInRoom());
+        this.await<HubResult<string>>(
+          (done) => hub.leave(this.id, done),
+          (result) => {
+            this.room = undefined;
+            if (!result.ok) return this.fail(result.error);
+            this.reply({ kind: 'LEAVE', room: result.value });
+          },
+        );
+        return;
+      case 'SAY':
+        if (this.room === undefined) return this.fail(notInRoom());
+        if (!isValidChatText(request.text)) return this.fail(badArgument('chat text must not contain CR or LF'));
+        hub.say(this.id, request.text);
+        return;
+      case 'WHO':
+        if (this.room === undefined) return this.fail(notInRoom());
+        this.await<HubResult<RoomMembers>>(
+          (done) => hub.who(this.id, done),
+          (result) => {
+            if (!result.ok) return this.fail(result.error);
+            this.reply({ kind: 'WHO', room: result.value.room, nicks: result.value.nicks });
+          },
+        );
+        return;
+      case 'WORK':
+        this.reply({ kind: 'WORK', digest: iteratedSha256(request.data, request.iterations) });
+        return;
+      case 'INFO':
+        this.await<ServerInfo>(
+          (done) => server.info(done),
+          (info) => this.reply({ kind: 'INFO', json: JSON.stringify(this.describe(info)) }),
+        );
+        return;
+      case 'QUIT':
+        this.reply({ kind: 'BYE' });
+        this.close();
+        return;
+    }
+  }
+
+  private handleHttp(request: HttpRequest): void {
+    const { stats, hub, server } = this.options;
+    const route = matchRoute(request.path);
+    stats.countRequest('http', route?.name ?? 'UNKNOWN');
+    const respond = (response: HttpResponse, error?: ProtocolError) => this.respondHttp(request, response, error);
+    const fail = (error: ProtocolError) => this.failHttp(request, error);
+    if (route === undefined) return fail(new ProtocolError('UNKNOWN_COMMAND', `no route for ${request.method} ${request.path}`));
+    if (!route.allow.includes(request.method)) {
+      const error = new ProtocolError('UNKNOWN_COMMAND', `${request.method} is not allowed on ${request.path}`, 405);
+      return respond({ status: 405, contentType: 'text/plain', body: error.toString(), headers: { Allow: route.allow.join(', ') } }, error);
+    }
+    switch (route.name) {
+      case 'ECHO':
+        return respond({ status: 200, contentType: 'application/octet-stream', body: request.body });
+      case 'PING':
+        return respond({ status: 200, contentType: 'text/plain', body: 'pong' });
+      case 'WORK': {
+        const raw = request.query.get('n') ?? '';
+        const iterations = /^\d{1,7}$/.test(raw) ? Number(raw) : Number.NaN;
+        if (!(iterations >= 1 && iterations <= MAX_WORK_ITERATIONS)) {
+          return fail(badArgument(`query n must be 1..${MAX_WORK_ITERATIONS}, got '${raw}'`));
+        }
+        const digest = iteratedSha256(request.body, iterations).toString('hex');
+        return respond({ status: 200, contentType: 'text/plain', body: digest });
+      }
+      case 'ROOM_POST': {
+        const nick = request.headers.get('x-nick') ?? 'http';
+        if (!isValidName(route.room)) return fail(badArgument(`invalid room '${route.room}'`));
+        if (!isClaimableNick(nick)) return fail(badArgument(`invalid X-Nick '${nick}'`));
+        if (!isUtf8(request.body)) return fail(new ProtocolError('BAD_FRAME', 'message body is not valid UTF-8'));
+        const text = request.body.toString('utf8');
+        if (!isValidChatText(text)) return fail(badArgument('chat text must not contain CR or LF'));
+        hub.post(route.room, nick, text);
+        return respond({ status: 202, contentType: 'text/plain', body: 'accepted' });
+      }
+      case 'ROOM_GET':
+        if (!isValidName(route.room)) return fail(badArgument(`invalid room '${route.room}'`));
+        return this.await<RoomMembers>(
+          (done) => hub.members(route.room, done),
+          (members) => respond({ status: 200, contentType: 'application/json', body: JSON.stringify({ room: members.room, members: members.nicks }) }),
+        );
+      case 'INFO':
+        return this.await<ServerInfo>(
+          (done) => server.info(done),
+          (info) => respond({ status: 200, contentType: 'application/json', body: JSON.stringify(this.describe(info)) }),
+        );
+      case 'METRICS':
+        return this.await<string>(
+          (done) => server.metrics(done),
+          (text) => respond({ status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: text }),
+        );
+    }
+  }
+
+  private respondHttp(request: HttpRequest, response: HttpResponse, error?: ProtocolError): void {
+    if (error !== undefined) this.options.stats.countError(error.code);
+    const fatal = error?.fatal === true;
+    const keepAlive = request.keepAlive && !fatal && !this.shuttingDown;
+    this.queue(encodeHttpResponse(response, { version: request.version, keepAlive, headOnly: request.method === 'HEAD' }));
+    if (!keepAlive) this.close();
+  }
+
+  private failHttp(request: HttpRequest, error: ProtocolError): void {
+    this.respondHttp(request, { status: error.httpStatus, contentType: 'text/plain', body: error.toString() }, error);
+  }
+
+  /** Sends ERR in the connection's dialect (text while it is unknown); a fatal one closes. */
+  private fail(error: ProtocolError): void {
+    if (this.closed) return;
+    this.options.stats.countError(error.code);
+    if (this.dialect === 'http') {
+      const response = encodeHttpResponse(
+        { status: error.httpStatus, contentType: 'text/plain', body: error.toString() },
+        { version: '1.1', keepAlive: !error.fatal, headOnly: false },
+      );
+      this.queue(response);
+    } else {
+      this.queue(this.encode({ kind: 'ERR', error }));
+    }
+    if (error.fatal) this.close();
+  }
+
+  private finishShutdown(): void {
+    this.fail(new ProtocolError('SHUTTING_DOWN', 'the server is shutting down'));
+    this.flush();
+  }
+
+  private describe(info: object): object {
+    return { ...info, servedBy: this.options.servedBy, connectionId: this.id, nick: this.nick, room: this.room ?? null };
+  }
+
+  /** Runs a hub or server call; later requests wait for it, whether it completes now or later. */
+  private await<T>(call: (done: (value: T) => void) => void, then: (value: T) => void): void {
+    this.pending = true;
+    call((value) => {
+      if (this.closed) return;
+      this.pending = false;
+      then(value);
+      if (!this.processing) this.process();
+    });
+  }
+
+  private reply(message: ServerMessage): void {
+    this.queue(this.encode(message));
+  }
+
+  private encode(message: ServerMessage): Buffer {
+    return this.dialect === 'binary' ? encodeBinaryMessage(message) : encodeTextMessage(message);
+  }
+
+  private queue(bytes: Buffer): void {
+    this.out.push(bytes);
+    this.outBytes += bytes.length;
+  }
+
+  private flush(): void {
+    if (this.out.length === 0) return;
+    const bytes = this.out.length === 1 ? (this.out[0] as Buffer) : Buffer.concat(this.out, this.outBytes);
+    this.out.length = 0;
+    this.outBytes = 0;
+    this.options.stats.bytesSent += bytes.length;
+    this.options.transport.write(bytes);
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    if (this.timerMode !== 'none') this.options.transport.setTimer(undefined);
+    this.timerMode = 'none';
+    this.detach();
+    this.options.transport.close();
+  }
+
+  private detach(): void {
+    if (!this.attached) return;
+    this.attached = false;
+    this.options.hub.detach(this.id);
+  }
+
+  /** Arms, re-arms or disarms the idle timer for the state the connection is in now. */
+  private updateTimer(): void {
+    const { idleTimeoutMs } = this.options.limits;
+    if (idleTimeoutMs === 0 || this.closed) return;
+    let mode: TimerMode;
+    const decoder = this.decoder;
+    if (decoder === undefined) mode = this.sniffed.length > 0 ? 'request' : 'silent';
+    else if (decoder instanceof HttpRequestDecoder) mode = decoder.inProgress ? 'request' : 'silent';
+    else mode = decoder.buffered > 0 ? 'request' : 'none';
+    const completed = this.completedRequests > 0;
+    this.completedRequests = 0;
+    // A request that completed restarts the clock for the next one (or for keep-alive idleness).
+    if (mode === this.timerMode && !(completed && mode !== 'none')) return;
+    this.timerMode = mode;
+    this.options.transport.setTimer(mode === 'none' ? undefined : idleTimeoutMs);
+  }
+}
+
+const badArgument = (message: string): ProtocolError => new ProtocolError('BAD_ARGUMENT', message);
+const notInRoom = (): ProtocolError => new ProtocolError('NOT_IN_ROOM', 'join a room first');

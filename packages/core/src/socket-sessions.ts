@@ -1,0 +1,155 @@
+/**
+ * The glue between `node:net` sockets and sessions living on the same thread: flow
+ * control both ways, the idle timer, lingering close, and draining on shutdown. The
+ * event-loop server and each forked child use it as is.
+ */
+import type { Socket } from 'node:net';
+import type { Hub } from './hub.js';
+import type { ServerView } from './server-view.js';
+import { Session, type SessionLimits, type SessionTransport } from './session.js';
+import type { ServerStats } from './stats.js';
+
+/** Stop reading a socket while this much output waits for it: a client that does not read is not read from. */
+export const OUTPUT_HIGH_WATER = 64 * 1024;
+
+/** How long a closing connection keeps reading (and discarding) so the peer gets our last bytes, not a reset. */
+export const LINGER_MS = 2_000;
+
+export interface SocketSessionsOptions {
+  readonly limits: SessionLimits;
+  readonly hub: Hub;
+  readonly server: ServerView;
+  readonly stats: ServerStats;
+  readonly servedBy: string;
+}
+
+/** One socket and its session. */
+class SocketConnection implements SessionTransport {
+  readonly session: Session;
+  private timer: NodeJS.Timeout | undefined;
+  private released = false;
+  private paused = false;
+
+  constructor(
+    readonly socket: Socket,
+    id: number,
+    busy: boolean,
+    options: SocketSessionsOptions,
+    private readonly onRelease: (connection: SocketConnection) => void,
+    private readonly onGone: (connection: SocketConnection) => void,
+  ) {
+    socket.setNoDelay(true);
+    this.session = new Session({ ...options, id, busy, transport: this });
+    socket.on('data', (chunk: Buffer) => {
+      this.session.receive(chunk);
+    });
+    socket.on('end', () => this.session.end());
+    socket.on('drain', () => {
+      if (this.paused && !this.session.isClosed) {
+        this.paused = false;
+        socket.resume();
+      }
+    });
+    socket.on('error', () => {
+      this.session.abort();
+      this.release();
+      socket.destroy();
+    });
+    socket.on('close', () => {
+      this.session.abort();
+      this.clearTimer();
+      this.release();
+      this.onGone(this);
+    });
+  }
+
+  write(bytes: Buffer): void {
+    if (this.socket.destroyed) return;
+    this.socket.write(bytes);
+    if (!this.paused && this.socket.writableLength > OUTPUT_HIGH_WATER) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  outboundBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  close(): void {
+    this.clearTimer();
+    this.release();
+    const { socket } = this;
+    socket.end();
+    // Keep reading what the peer still sends, and discard it, so that closing with
+    // unread input does not reset the connection before our last reply arrives.
+    this.paused = false;
+    socket.resume();
+    this.timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    this.timer.unref();
+  }
+
+  setTimer(ms: number | undefined): void {
+    if (ms === undefined) return this.clearTimer();
+    if (this.timer !== undefined) this.timer.refresh();
+    else this.timer = setTimeout(() => this.session.timeout(), ms);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.onRelease(this);
+  }
+}
+
+/** The sessions of one thread, each on its own socket. */
+export class SocketSessions {
+  /** Connections counted against `--max-connections`: served, not closing, not busy. */
+  private readonly serving = new Set<SocketConnection>();
+  /** Every socket still open, closing ones included. */
+  private readonly open = new Set<SocketConnection>();
+  private drained: (() => void) | undefined;
+
+  constructor(private readonly options: SocketSessionsOptions) {}
+
+  /** Connections being served now (closing ones no longer count). */
+  get size(): number {
+    return this.serving.size;
+  }
+
+  /** Serves a socket under a server-wide unique id. A busy connection gets ERR BUSY for its first request. */
+  serve(socket: Socket, id: number, busy: boolean): void {
+    const connection = new SocketConnection(
+      socket,
+      id,
+      busy,
+      this.options,
+      (released) => this.serving.delete(released),
+      (gone) => {
+        this.open.delete(gone);
+        if (this.open.size === 0) this.drained?.();
+      },
+    );
+    this.open.add(connection);
+    if (!busy && !connection.session.isClosed) this.serving.add(connection);
+  }
+
+  /** Shuts every session down, and resolves once all sockets closed or `drainTimeoutMs` passed (the rest are destroyed). */
+  async shutdown(drainTimeoutMs: number): Promise<void> {
+    for (const connection of [...this.open]) connection.session.shutdown();
+    if (this.open.size === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, drainTimeoutMs);
+      this.drained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    for (const connection of this.open) connection.socket.destroy();
+  }
+}
