@@ -68,7 +68,8 @@ export const choiceFlag = <T extends string>(description: string, defaultValue: 
   valueName: 'NAME',
   defaultValue,
   parse(raw, flag) {
-    if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(`${flag}: expected one of ${choices.join(', ')}, got '${raw}'`);
+    if (!(choices as readonly string[]).includes(raw))
+      throw new ConfigError(`${flag}: expected one of ${choices.join(', ')}, got '${raw}'`);
     return raw as T;
   },
 });
@@ -87,7 +88,8 @@ const secondsFlag = (description: string, defaultSeconds: number): FlagSpec<numb
   defaultText: String(defaultSeconds),
   parse(raw, flag) {
     const seconds = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : Number.NaN;
-    if (!(seconds >= 0 && seconds <= 86_400)) throw new ConfigError(`${flag}: expected seconds from 0 to 86400 (fractions allowed), got '${raw}'`);
+    if (!(seconds >= 0 && seconds <= 86_400))
+      throw new ConfigError(`${flag}: expected seconds from 0 to 86400 (fractions allowed), got '${raw}'`);
     return Math.round(seconds * 1000);
   },
 });
@@ -153,7 +155,9 @@ function helpText(spec: CliSpec<Record<string, FlagSpec<unknown>>>): string {
     '',
     'Server flags:',
     ...Object.entries(COMMON_FLAGS).map(([name, flag]) => row(name, flag)),
-    ...(Object.keys(spec.flags).length === 0 ? [] : ['', `${spec.model} flags:`, ...Object.entries(spec.flags).map(([name, flag]) => row(name, flag))]),
+    ...(Object.keys(spec.flags).length === 0
+      ? []
+      : ['', `${spec.model} flags:`, ...Object.entries(spec.flags).map(([name, flag]) => row(name, flag))]),
     `  --help${' '.repeat(24)} show this help`,
     '',
     'Sizes take 65536, 64k or 1m (k = 1024 bytes). Logs are pino JSON on stdout.',

@@ -21,7 +21,9 @@ export type HubCall =
   | { readonly op: 'post'; readonly room: string; readonly nick: string; readonly text: string };
 
 /** A result as plain data: errors travel as their code and message. */
-export type WireResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+export type WireResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
 
 /** What the authority sends back: a call's result, or one push for several members of that client. */
 export type HubEvent =
@@ -29,10 +31,15 @@ export type HubEvent =
   | { readonly op: 'push'; readonly to: readonly number[]; readonly push: Push };
 
 export const isHubCall = (message: unknown): message is HubCall =>
-  typeof message === 'object' && message !== null && typeof (message as { op?: unknown }).op === 'string' && HUB_CALL_OPS.has((message as { op: string }).op);
+  typeof message === 'object' &&
+  message !== null &&
+  typeof (message as { op?: unknown }).op === 'string' &&
+  HUB_CALL_OPS.has((message as { op: string }).op);
 
 export const isHubEvent = (message: unknown): message is HubEvent =>
-  typeof message === 'object' && message !== null && ((message as { op?: unknown }).op === 'result' || (message as { op?: unknown }).op === 'push');
+  typeof message === 'object' &&
+  message !== null &&
+  ((message as { op?: unknown }).op === 'result' || (message as { op?: unknown }).op === 'push');
 
 const HUB_CALL_OPS = new Set(['attach', 'detach', 'nick', 'join', 'leave', 'say', 'who', 'members', 'post']);
 

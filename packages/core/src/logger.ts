@@ -1,5 +1,5 @@
 /** pino JSON logs on stdout, and the one `listening` line that tools wait for whatever the log level. */
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import type { LogLevel } from './config.js';
 
 export type { Logger };

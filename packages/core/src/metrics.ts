@@ -1,5 +1,5 @@
 /** /metrics in Prometheus text format: the protocol's metric names over summed snapshots, plus the model's own gauges and prom-client's process metrics. */
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { StatsSnapshot } from './stats.js';
 
 /** What a model knows at scrape time: the whole server's connections and counters, and its own gauges. */

@@ -3,6 +3,8 @@
  * through a transport the model provides; rooms go through the Hub. It knows nothing
  * of sockets, threads or processes, so every model runs this same code.
  */
+
+import { isUtf8 } from 'node:buffer';
 import {
   CONTINUE_RESPONSE,
   type Dialect,
@@ -27,9 +29,8 @@ import {
   SNIFF_BYTES,
   sniffDialect,
 } from '@echoplex/protocol';
-import { isUtf8 } from 'node:buffer';
-import type { Hub, HubResult, RoomMembers } from './hub.js';
 import { matchRoute } from './http-routes.js';
+import type { Hub, HubResult, RoomMembers } from './hub.js';
 import type { ServerInfo, ServerView } from './server-view.js';
 import type { ServerStats } from './stats.js';
 import { iteratedSha256 } from './work.js';
@@ -382,7 +383,8 @@ export class Session {
         if (!isValidName(route.room)) return fail(badArgument(`invalid room '${route.room}'`));
         return this.await<RoomMembers>(
           (done) => hub.members(route.room, done),
-          (members) => respond({ status: 200, contentType: 'application/json', body: JSON.stringify({ room: members.room, members: members.nicks }) }),
+          (members) =>
+            respond({ status: 200, contentType: 'application/json', body: JSON.stringify({ room: members.room, members: members.nicks }) }),
         );
       case 'INFO':
         return this.await<ServerInfo>(

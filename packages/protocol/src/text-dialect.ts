@@ -1,7 +1,8 @@
 /** The text dialect: one request or reply per line, for a person at `nc` or `telnet`. */
+
+import { parseErrorBody, splitFirst } from './binary-dialect.js';
 import { ProtocolError } from './errors.js';
 import { MAX_WORK_ITERATIONS, type Request, type ServerMessage } from './messages.js';
-import { parseErrorBody, splitFirst } from './binary-dialect.js';
 
 const SPACE = 0x20;
 
