@@ -52,7 +52,11 @@ export interface SessionTransport {
   outboundBytes(): number;
   /** Send what is queued, then close. Called once; the session takes no input after it. */
   close(): void;
-  /** Arm the idle timer for `ms` (replacing any armed one), or disarm it; on expiry call `session.timeout()`. */
+  /**
+   * Arm the idle timer for `ms` (replacing any armed one), or disarm it; on expiry call
+   * `session.timeout()`. Time the transport spends not reading because the peer does not
+   * take its output must not count: defer the expiry until reading resumes.
+   */
   setTimer(ms: number | undefined): void;
 }
 

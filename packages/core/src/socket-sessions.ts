@@ -15,6 +15,9 @@ export const OUTPUT_HIGH_WATER = 64 * 1024;
 /** How long a closing connection keeps reading (and discarding) so the peer gets our last bytes, not a reset. */
 export const LINGER_MS = 2_000;
 
+/** A closing connection discards at most this much input before it gives up and resets. */
+export const LINGER_BYTES = 1024 * 1024;
+
 export interface SocketSessionsOptions {
   readonly limits: SessionLimits;
   readonly hub: Hub;
@@ -28,7 +31,11 @@ class SocketConnection implements SessionTransport {
   readonly session: Session;
   private timer: NodeJS.Timeout | undefined;
   private released = false;
+  /** Reading stopped because the peer does not take our output. */
   private paused = false;
+  /** The idle timer fired while paused: time we chose not to read does not count against the client. */
+  private timeoutDeferred = false;
+  private lingering = 0;
 
   constructor(
     readonly socket: Socket,
@@ -41,13 +48,18 @@ class SocketConnection implements SessionTransport {
     socket.setNoDelay(true);
     this.session = new Session({ ...options, id, busy, transport: this });
     socket.on('data', (chunk: Buffer) => {
-      this.session.receive(chunk);
+      if (!this.session.isClosed) this.session.receive(chunk);
+      else if ((this.lingering += chunk.length) > LINGER_BYTES) socket.destroy();
     });
     socket.on('end', () => this.session.end());
     socket.on('drain', () => {
       if (this.paused && !this.session.isClosed) {
         this.paused = false;
         socket.resume();
+        if (this.timeoutDeferred) {
+          this.timeoutDeferred = false;
+          this.timer?.refresh();
+        }
       }
     });
     socket.on('error', () => {
@@ -91,13 +103,20 @@ class SocketConnection implements SessionTransport {
 
   setTimer(ms: number | undefined): void {
     if (ms === undefined) return this.clearTimer();
+    this.timeoutDeferred = false;
     if (this.timer !== undefined) this.timer.refresh();
-    else this.timer = setTimeout(() => this.session.timeout(), ms);
+    else this.timer = setTimeout(() => this.onTimeout(), ms);
+  }
+
+  private onTimeout(): void {
+    if (this.paused) this.timeoutDeferred = true;
+    else this.session.timeout();
   }
 
   private clearTimer(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    this.timeoutDeferred = false;
   }
 
   private release(): void {
