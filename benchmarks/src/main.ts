@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+/** `npm run bench`: runs the scenarios against every built model and the reference, or compares two results files. */
+import { BENCH_USAGE, type BenchCommand, BenchFlagError, parseBenchFlags } from './bench-flags.js';
+import { runBench } from './bench-runner.js';
+import { compareResults, loadResults, renderComparison } from './compare.js';
+import { cpuProfile } from './cpu-profile.js';
+import { discoverModels } from './models.js';
+import { defaultResultsDir, writeReports } from './report-files.js';
+import { SCENARIOS } from './scenario-registry.js';
+import { renderTerminal } from './terminal-table.js';
+
+const DEFAULTS = {
+  quick: { runs: 3, durationSeconds: 1, warmupSeconds: 0.5 },
+  full: { runs: 5, durationSeconds: 5, warmupSeconds: 1 },
+} as const;
+
+async function run(command: Extract<BenchCommand, { kind: 'run' }>): Promise<number> {
+  const available = discoverModels();
+  const models = command.models === undefined ? available : available.filter((model) => command.models?.includes(model.name));
+  const unknownModels = (command.models ?? []).filter((name) => !available.some((model) => model.name === name));
+  if (unknownModels.length > 0)
+    throw new BenchFlagError(`no built model named ${unknownModels.join(', ')}; built: ${available.map((model) => model.name).join(', ')}`);
+  const unknownScenarios = (command.scenarios ?? []).filter((name) => !SCENARIOS.some((scenario) => scenario.name === name));
+  if (unknownScenarios.length > 0)
+    throw new BenchFlagError(`no scenario named ${unknownScenarios.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  const scenarios = SCENARIOS.filter((scenario) =>
+    command.scenarios !== undefined ? command.scenarios.includes(scenario.name) : command.depth === 'full' || scenario.quick,
+  );
+  const defaults = DEFAULTS[command.depth];
+  const profile = cpuProfile(command.profile);
+  const plan = {
+    depth: command.depth,
+    runs: command.runs ?? defaults.runs,
+    durationSeconds: command.durationSeconds ?? defaults.durationSeconds,
+    warmupSeconds: command.warmupSeconds ?? defaults.warmupSeconds,
+    models,
+    scenarios,
+    profile,
+    log: (line: string) => process.stderr.write(`${line}\n`),
+  };
+  process.stderr.write(
+    `bench (${plan.depth}): models ${models.map((m) => m.name).join(', ')}; scenarios ${scenarios.map((s) => s.name).join(', ')}; ` +
+      `${plan.runs} run(s) of ${plan.durationSeconds}s + ${plan.warmupSeconds}s warmup; profile ${profile.name}${profile.pinned ? ' (taskset)' : ' (unpinned)'}\n`,
+  );
+  const results = await runBench(plan);
+  const files = writeReports(results, command.outDir ?? defaultResultsDir(results.createdAt));
+  process.stdout.write(`\n${renderTerminal(results)}\n`);
+  process.stdout.write(`Reports: ${files.json}\n         ${files.markdown}\n         ${files.html}\n(${results.wallSeconds}s)\n`);
+  return 0;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let command: ReturnType<typeof parseBenchFlags>;
+  try {
+    command = parseBenchFlags(argv);
+  } catch (error) {
+    if (!(error instanceof BenchFlagError)) throw error;
+    process.stderr.write(`bench: ${error.message}\n${BENCH_USAGE}\n`);
+    return 2;
+  }
+  switch (command.kind) {
+    case 'help':
+      process.stdout.write(`${BENCH_USAGE}\n`);
+      return 0;
+    case 'list':
+      for (const scenario of SCENARIOS) {
+        process.stdout.write(`${scenario.name.padEnd(12)} ${scenario.quick ? 'quick' : 'full '} ${scenario.shows}\n`);
+      }
+      process.stdout.write(
+        `models: ${discoverModels()
+          .map((model) => model.name)
+          .join(', ')}\n`,
+      );
+      return 0;
+    case 'compare':
+      process.stdout.write(`${renderComparison(compareResults(loadResults(command.before), loadResults(command.after)), command.all)}\n`);
+      return 0;
+    case 'run':
+      try {
+        return await run(command);
+      } catch (error) {
+        if (!(error instanceof BenchFlagError)) throw error;
+        process.stderr.write(`bench: ${error.message}\n`);
+        return 2;
+      }
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

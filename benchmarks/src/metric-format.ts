@@ -1,0 +1,21 @@
+/** Prints a metric value the way a person reads it: µs as ms past 1000, bytes as KiB or MiB. */
+import { METRICS, type MetricName } from './metrics.js';
+
+export function formatMetric(name: MetricName, value: number | undefined): string {
+  if (value === undefined || Number.isNaN(value)) return '–';
+  const unit = METRICS[name].unit;
+  if (unit === 'µs') {
+    if (value >= 1_000_000) return `${(value / 1_000_000).toFixed(2)}s`;
+    if (value >= 10_000) return `${(value / 1000).toFixed(1)}ms`;
+    if (value >= 1000) return `${(value / 1000).toFixed(2)}ms`;
+    return `${value < 10 ? value.toFixed(1) : Math.round(value)}µs`;
+  }
+  if (unit === 'B') {
+    if (value >= 1_048_576) return `${(value / 1_048_576).toFixed(1)}MiB`;
+    if (value >= 1024) return `${(value / 1024).toFixed(1)}KiB`;
+    return `${Math.round(value)}B`;
+  }
+  if (unit === 'cores') return value.toFixed(2);
+  if (unit === 'MiB/s') return value.toFixed(1);
+  return Math.round(value).toLocaleString('en-US');
+}

@@ -1,0 +1,148 @@
+/** The `echoplex-load` command line, read into load options; any mistake is a `FlagError` (exit code 2). */
+import { parseArgs } from 'node:util';
+import { parseTarget, TargetError } from '../target.js';
+import { type Assertion, parseAssertion } from './assertions.js';
+import { DEFAULT_LOAD_OPTIONS, type LoadOptions, SCENARIOS, type ScenarioName, validateLoadOptions, withDefaults } from './load-options.js';
+
+export class FlagError extends Error {
+  override readonly name = 'FlagError';
+}
+
+export interface LoadCommand {
+  readonly options: LoadOptions;
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly assertions: readonly Assertion[];
+}
+
+export const LOAD_USAGE = `Usage: echoplex-load --target tcp://HOST:PORT|unix:/PATH [flags]
+
+Load model
+  --scenario NAME        ${SCENARIOS.join('|')} (default ${DEFAULT_LOAD_OPTIONS.scenario})
+  --connections N        concurrent connections (default ${DEFAULT_LOAD_OPTIONS.connections})
+  --pipeline N           requests in flight per connection; with --rate, the cap on them (default 1)
+  --rate N               open model: N messages per second over all connections, latency timed
+                         from each message's intended send time (coordinated omission corrected)
+  --duration T           measured time: 10, 10s, 500ms, 1m (default ${DEFAULT_LOAD_OPTIONS.durationSeconds}s)
+  --warmup T             unmeasured time before it (default ${DEFAULT_LOAD_OPTIONS.warmupSeconds}s)
+  --idle T               hold the connections open and silent this long first (default 0)
+  --size BYTES           payload per request: 64, 64k, 1m (default ${DEFAULT_LOAD_OPTIONS.size})
+  --work-iterations N    sha256 rounds per WORK request (default ${DEFAULT_LOAD_OPTIONS.workIterations})
+  --room-size N          chat: members per room (default ${DEFAULT_LOAD_OPTIONS.roomSize}); chat's --rate defaults to 1000
+  --threads N            worker threads the connections are spread over (default ${DEFAULT_LOAD_OPTIONS.threads}; 0 = main thread)
+  --mirror               expect replies identical to requests (the bare socket.pipe reference server)
+  --connect-timeout T    give up on a connection after this long (default ${DEFAULT_LOAD_OPTIONS.connectTimeoutSeconds}s)
+
+Output
+  --json                 print one JSON object (the LoadResult) on stdout
+  --quiet                no progress on stderr
+  --assert EXPR          e.g. "p99<5ms", "errors==0", "messagesPerSecond>=1000"; repeatable;
+                         exit code 1 when one fails
+  --help                 this text
+
+Exit codes: 0 ok, 1 an assertion failed, 2 bad flags, 3 the run could not be done.`;
+
+/** `10`, `10s`, `500ms`, `2m` in seconds. */
+export function parseDuration(text: string, flag: string): number {
+  const match = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!match) throw new FlagError(`--${flag} takes a duration like 10, 10s, 500ms or 1m, got '${text}'`);
+  const value = Number(match[1]);
+  const unit = match[2] ?? 's';
+  return unit === 'ms' ? value / 1000 : unit === 'm' ? value * 60 : value;
+}
+
+/** `64`, `64k`, `1m` in bytes (k = 1024). */
+export function parseSize(text: string, flag: string): number {
+  const match = /^([0-9]+)([kKmM])?$/.exec(text.trim());
+  if (!match) throw new FlagError(`--${flag} takes a size like 64, 64k or 1m, got '${text}'`);
+  const scale = match[2] === undefined ? 1 : match[2].toLowerCase() === 'k' ? 1024 : 1024 * 1024;
+  return Number(match[1]) * scale;
+}
+
+function parseCount(text: string, flag: string): number {
+  if (!/^[0-9]+$/.test(text.trim())) throw new FlagError(`--${flag} takes a whole number, got '${text}'`);
+  return Number(text);
+}
+
+function parseRate(text: string): number {
+  const value = Number(text);
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(text.trim()) || !(value > 0))
+    throw new FlagError(`--rate takes a positive number per second, got '${text}'`);
+  return value;
+}
+
+const isScenario = (name: string): name is ScenarioName => (SCENARIOS as readonly string[]).includes(name);
+
+/** Reads argv (without node and the script); `undefined` means `--help` was asked for. */
+export function parseLoadFlags(argv: readonly string[]): LoadCommand | undefined {
+  let parsed: ReturnType<typeof parseFlagsStrictly>;
+  try {
+    parsed = parseFlagsStrictly(argv);
+  } catch (error) {
+    throw new FlagError(error instanceof Error ? error.message : String(error));
+  }
+  const { values } = parsed;
+  if (values.help) return undefined;
+  if (values.target === undefined) throw new FlagError('--target is required: tcp://127.0.0.1:7000 or unix:/path/to/socket');
+  let target: LoadOptions['target'];
+  try {
+    target = parseTarget(values.target);
+  } catch (error) {
+    if (error instanceof TargetError) throw new FlagError(`--target: ${error.message}`);
+    throw error;
+  }
+  const scenario = values.scenario ?? DEFAULT_LOAD_OPTIONS.scenario;
+  if (!isScenario(scenario)) throw new FlagError(`--scenario must be one of ${SCENARIOS.join(', ')}, got '${scenario}'`);
+  const options = withDefaults({
+    target,
+    scenario,
+    ...(values.connections !== undefined && { connections: parseCount(values.connections, 'connections') }),
+    ...(values.duration !== undefined && { durationSeconds: parseDuration(values.duration, 'duration') }),
+    ...(values.warmup !== undefined && { warmupSeconds: parseDuration(values.warmup, 'warmup') }),
+    ...(values.idle !== undefined && { idleSeconds: parseDuration(values.idle, 'idle') }),
+    ...(values.size !== undefined && { size: parseSize(values.size, 'size') }),
+    ...(values.pipeline !== undefined && { pipeline: parseCount(values.pipeline, 'pipeline') }),
+    ...(values.rate !== undefined && { rate: parseRate(values.rate) }),
+    ...(values.threads !== undefined && { threads: parseCount(values.threads, 'threads') }),
+    ...(values['work-iterations'] !== undefined && { workIterations: parseCount(values['work-iterations'], 'work-iterations') }),
+    ...(values['room-size'] !== undefined && { roomSize: parseCount(values['room-size'], 'room-size') }),
+    ...(values['connect-timeout'] !== undefined && { connectTimeoutSeconds: parseDuration(values['connect-timeout'], 'connect-timeout') }),
+    mirror: values.mirror ?? false,
+  });
+  const invalid = validateLoadOptions(options);
+  if (invalid !== undefined) throw new FlagError(invalid);
+  const assertions = (values.assert ?? []).map((text) => {
+    const assertion = parseAssertion(text);
+    if (typeof assertion === 'string') throw new FlagError(`--assert: ${assertion}`);
+    return assertion;
+  });
+  return { options, json: values.json ?? false, quiet: values.quiet ?? false, assertions };
+}
+
+function parseFlagsStrictly(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      target: { type: 'string', short: 't' },
+      scenario: { type: 'string' },
+      connections: { type: 'string', short: 'c' },
+      duration: { type: 'string', short: 'd' },
+      warmup: { type: 'string' },
+      idle: { type: 'string' },
+      size: { type: 'string' },
+      pipeline: { type: 'string', short: 'p' },
+      rate: { type: 'string', short: 'r' },
+      threads: { type: 'string' },
+      'work-iterations': { type: 'string' },
+      'room-size': { type: 'string' },
+      'connect-timeout': { type: 'string' },
+      mirror: { type: 'boolean' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+      assert: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}

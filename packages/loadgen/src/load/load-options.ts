@@ -1,0 +1,81 @@
+/** Everything that shapes one load run, shared by the CLI, the library call and the worker threads. */
+import type { Target } from '../target.js';
+
+/**
+ * - `echo`, `ping`, `work`: one request type per connection, every reply checked byte for byte.
+ * - `chat`: rooms of `roomSize` members, each SAYing at its share of `rate`; latency is send to receipt.
+ * - `churn`: each connection slot connects, sends one ECHO, closes, and starts over.
+ */
+export const SCENARIOS = ['echo', 'ping', 'work', 'chat', 'churn'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface LoadOptions {
+  readonly target: Target;
+  readonly scenario: ScenarioName;
+  readonly connections: number;
+  readonly durationSeconds: number;
+  readonly warmupSeconds: number;
+  /** Payload bytes per request: ECHO data, PING token, WORK data. */
+  readonly size: number;
+  /** Requests in flight per connection (closed model), or the cap on them (open model). */
+  readonly pipeline: number;
+  /** Messages per second over all connections: the open model. Absent: closed model. */
+  readonly rate?: number;
+  /** Worker threads the connections are spread over; 0 runs them on the calling thread. */
+  readonly threads: number;
+  /** WORK iterations per request. */
+  readonly workIterations: number;
+  /** Members per chat room. */
+  readonly roomSize: number;
+  /** Expect each reply to be the request itself: the bare `socket.pipe(socket)` reference server. */
+  readonly mirror: boolean;
+  /** Hold the connections open and silent this long before the warmup (memory per idle connection). */
+  readonly idleSeconds: number;
+  /** Give up on a connection that is not open after this long. */
+  readonly connectTimeoutSeconds: number;
+}
+
+export const DEFAULT_LOAD_OPTIONS = {
+  scenario: 'echo',
+  connections: 10,
+  durationSeconds: 10,
+  warmupSeconds: 1,
+  size: 64,
+  pipeline: 1,
+  threads: 1,
+  workIterations: 100,
+  roomSize: 10,
+  mirror: false,
+  idleSeconds: 0,
+  connectTimeoutSeconds: 10,
+} as const satisfies Omit<LoadOptions, 'target'>;
+
+/** Chat is always paced: this many SAYs per second over all members unless `rate` says otherwise. */
+export const DEFAULT_CHAT_RATE = 1000;
+
+/** Fills in defaults: `{ target, ...whatever you care about }` is a complete run. */
+export function withDefaults(options: Partial<LoadOptions> & Pick<LoadOptions, 'target'>): LoadOptions {
+  const merged: LoadOptions = { ...DEFAULT_LOAD_OPTIONS, ...options };
+  if (merged.scenario === 'chat' && merged.rate === undefined) return { ...merged, rate: DEFAULT_CHAT_RATE };
+  return merged;
+}
+
+/** Rejects option values no run can use; the message names the option. */
+export function validateLoadOptions(options: LoadOptions): string | undefined {
+  const positiveInt = (value: number): boolean => Number.isInteger(value) && value >= 1;
+  if (!positiveInt(options.connections) || options.connections > 100_000) return 'connections must be an integer in 1..100000';
+  if (!(options.durationSeconds > 0 && options.durationSeconds <= 86_400)) return 'duration must be above 0 and at most a day';
+  if (!(options.warmupSeconds >= 0 && options.warmupSeconds <= 3600)) return 'warmup must be 0..3600 seconds';
+  if (!(options.idleSeconds >= 0 && options.idleSeconds <= 3600)) return 'idle must be 0..3600 seconds';
+  if (!Number.isInteger(options.size) || options.size < 0 || options.size > 16 * 1024 * 1024 - 16) return 'size must be 0..16m bytes';
+  if (!positiveInt(options.pipeline) || options.pipeline > 4096) return 'pipeline must be an integer in 1..4096';
+  if (options.rate !== undefined && !(options.rate > 0 && options.rate <= 10_000_000))
+    return 'rate must be above 0 and at most 10,000,000 per second';
+  if (!Number.isInteger(options.threads) || options.threads < 0 || options.threads > 64) return 'threads must be an integer in 0..64';
+  if (!positiveInt(options.workIterations) || options.workIterations > 1_000_000) return 'work iterations must be 1..1000000';
+  if (!Number.isInteger(options.roomSize) || options.roomSize < 2 || options.roomSize > 10_000) return 'room size must be 2..10000';
+  if (options.scenario === 'chat' && options.connections < options.roomSize) return 'chat needs at least room-size connections';
+  if (options.scenario === 'chat' && options.mirror) return 'chat cannot run against a mirror server';
+  if (!(options.connectTimeoutSeconds > 0)) return 'connect timeout must be above 0';
+  return undefined;
+}

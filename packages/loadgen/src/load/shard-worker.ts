@@ -1,0 +1,30 @@
+/** Entry point of a load worker thread: drives one shard and posts its seconds and report. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Shard } from './shard.js';
+import type { FromWorker, ToWorker, WorkerInput } from './shard-messages.js';
+
+const port = parentPort;
+if (port === null) throw new Error('shard-worker runs only as a worker thread');
+const post = (message: FromWorker): void => port.postMessage(message);
+
+const shard = new Shard(workerData as WorkerInput, (second) => post({ type: 'second', second }));
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'abort') {
+    shard.stopAll();
+    port.close();
+    return;
+  }
+  shard.run(message.startEpochMs).then(
+    (report) => {
+      post({ type: 'report', report });
+      port.close();
+    },
+    (error: unknown) => post({ type: 'failed', message: String(error) }),
+  );
+});
+
+shard.connect().then(
+  () => post({ type: 'connected' }),
+  (error: unknown) => post({ type: 'failed', message: String(error) }),
+);

@@ -1,0 +1,223 @@
+/**
+ * A shard is the share of a run's connections that one thread drives: it opens them, walks the
+ * phases (idle, warmup, measure) on a start time common to every shard, and reports its counters
+ * and histograms. The same code runs in a worker thread or on the caller's thread.
+ */
+import { ChatMember } from './chat-member.js';
+import { ChurnSlot } from './churn-slot.js';
+import { buildExchange } from './exchange.js';
+import { encodeHistogram } from './latency-histogram.js';
+import type { LoadOptions } from './load-options.js';
+import { RequestStream, type Schedule } from './request-stream.js';
+import { type Phase, ShardStats } from './shard-stats.js';
+
+export interface ShardSpec {
+  readonly options: LoadOptions;
+  readonly shardIndex: number;
+  readonly shardCount: number;
+  /** Makes nicks and rooms unique to this run, so runs against one server do not collide. */
+  readonly runTag: string;
+}
+
+/** One second of one shard; `index` counts ticks from the warmup start. */
+export interface ShardSecond {
+  readonly index: number;
+  readonly phase: 'warmup' | 'measure';
+  readonly messages: number;
+  readonly errors: number;
+  readonly lateSends: number;
+  readonly meanMicros: number;
+  readonly maxMicros: number;
+}
+
+export interface ShardReport {
+  readonly messages: number;
+  readonly sent: number;
+  readonly errors: number;
+  readonly lateSends: number;
+  readonly errorSamples: readonly string[];
+  readonly connectionsOpened: number;
+  readonly connectionFailures: number;
+  readonly corrected: string;
+  readonly uncorrected: string;
+}
+
+/** Connections opened at once while connecting, so the server's accept queue is not flooded. */
+const CONNECT_BATCH = 200;
+/** One read buffer for the whole thread: read callbacks run one at a time. */
+const READ_BUFFER_BYTES = 256 * 1024;
+
+/** The global connection indices a shard drives: by room for chat (a room stays in one thread), else round-robin. */
+export function shardConnections(options: LoadOptions, shardIndex: number, shardCount: number): number[] {
+  const mine: number[] = [];
+  for (let i = 0; i < options.connections; i++) {
+    const owner = options.scenario === 'chat' ? Math.floor(i / options.roomSize) % shardCount : i % shardCount;
+    if (owner === shardIndex) mine.push(i);
+  }
+  return mine;
+}
+
+export class Shard {
+  readonly stats = new ShardStats();
+  private readonly indices: number[];
+  private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  private streams: RequestStream[] = [];
+  private members: ChatMember[] = [];
+  private slots: ChurnSlot[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private secondIndex = 0;
+
+  constructor(
+    private readonly spec: ShardSpec,
+    private readonly onSecond: (second: ShardSecond) => void,
+  ) {
+    this.indices = shardConnections(spec.options, spec.shardIndex, spec.shardCount);
+    this.stats.recordsUncorrected = spec.options.rate !== undefined;
+  }
+
+  /** Opens this shard's connections (churn opens its own later). */
+  async connect(): Promise<void> {
+    const { options } = this.spec;
+    const timeoutMs = options.connectTimeoutSeconds * 1000;
+    if (options.scenario === 'churn') {
+      const exchange = buildExchange(options);
+      this.slots = this.indices.map((i) => new ChurnSlot(i, exchange, this.stats, options.target, this.readBuffer));
+      return;
+    }
+    if (options.scenario === 'chat') {
+      this.members = this.indices.map((i) => {
+        const room = `${this.spec.runTag}-r${Math.floor(i / options.roomSize)}`;
+        return new ChatMember(`${this.spec.runTag}-m${i}`, room, this.stats);
+      });
+      await this.inBatches(this.members.length, (k) => (this.members[k] as ChatMember).join(options.target, this.readBuffer, timeoutMs));
+      return;
+    }
+    const exchange = buildExchange(options);
+    this.streams = this.indices.map((i) => new RequestStream(i, exchange, options.pipeline, this.stats));
+    await this.inBatches(this.streams.length, (k) =>
+      (this.streams[k] as RequestStream).connect(options.target, this.readBuffer, timeoutMs),
+    );
+  }
+
+  /** Runs the phases from `startEpochMs` (a wall-clock time shared by all shards) and reports. */
+  run(startEpochMs: number): Promise<ShardReport> {
+    const { options } = this.spec;
+    const start = startEpochMs - performance.timeOrigin;
+    const warmupStart = start + options.idleSeconds * 1000;
+    const measureStart = warmupStart + options.warmupSeconds * 1000;
+    const end = measureStart + options.durationSeconds * 1000;
+    const at = (time: number, action: () => void): void => {
+      this.timers.push(setTimeout(action, Math.max(0, time - performance.now())));
+    };
+    this.stats.phase = 'idle';
+    return new Promise((resolve) => {
+      at(warmupStart, () => this.beginWarmup(warmupStart, measureStart));
+      at(measureStart, () => this.beginMeasure(end));
+      at(end, () => {
+        this.emitSecond('measure');
+        this.stats.phase = 'done';
+        this.stopAll();
+        resolve(this.report());
+      });
+    });
+  }
+
+  /** Stops every connection and timer at once (an aborted run). */
+  stopAll(): void {
+    this.stats.phase = 'done';
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.length = 0;
+    for (const stream of this.streams) stream.stop();
+    for (const member of this.members) member.stop();
+    for (const slot of this.slots) slot.stop();
+  }
+
+  private beginWarmup(warmupStart: number, measureStart: number): void {
+    const { options } = this.spec;
+    this.stats.phase = options.warmupSeconds > 0 ? 'warmup' : 'measure';
+    this.startTicks('warmup', measureStart);
+    const now = performance.now();
+    if (options.scenario === 'churn') {
+      for (const slot of this.slots) slot.start();
+    } else if (options.rate === undefined) {
+      for (const stream of this.streams) stream.startClosed(now);
+    } else {
+      this.startTimetable(warmupStart, options.rate);
+    }
+  }
+
+  private beginMeasure(end: number): void {
+    if (this.stats.phase === 'warmup') this.emitSecond('warmup');
+    this.stats.phase = 'measure';
+    this.clearTicks();
+    this.startTicks('measure', end);
+  }
+
+  /** The open model (and chat): every connection gets its share of the rate, staggered across the interval. */
+  private startTimetable(startMs: number, rate: number): void {
+    const { options } = this.spec;
+    const intervalMs = (1000 * options.connections) / rate;
+    const lateAfterMs = Math.max(2, intervalMs);
+    const scheduleFor = (i: number): Schedule => ({ startMs: startMs + (i / options.connections) * intervalMs, intervalMs, lateAfterMs });
+    const pumps: Array<(now: number) => void> = [];
+    this.streams.forEach((stream, k) => {
+      const schedule = scheduleFor(this.indices[k] as number);
+      stream.schedule = schedule;
+      pumps.push((now) => stream.pump(now, schedule));
+    });
+    this.members.forEach((member, k) => {
+      const schedule = scheduleFor(this.indices[k] as number);
+      pumps.push((now) => member.pump(now, schedule));
+    });
+    const pumpAll = (): void => {
+      if (this.stats.phase === 'done') return;
+      const now = performance.now();
+      for (const pump of pumps) pump(now);
+    };
+    pumpAll();
+    this.timers.push(setInterval(pumpAll, 1));
+  }
+
+  private ticker: NodeJS.Timeout | undefined;
+
+  private startTicks(phase: 'warmup' | 'measure', until: number): void {
+    this.ticker = setInterval(() => {
+      if (performance.now() < until - 50) this.emitSecond(phase);
+    }, 1000);
+    this.timers.push(this.ticker);
+  }
+
+  private clearTicks(): void {
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+  }
+
+  private emitSecond(phase: 'warmup' | 'measure'): void {
+    this.onSecond({ index: this.secondIndex++, phase, ...this.stats.takeSecond() });
+  }
+
+  private report(): ShardReport {
+    const { stats } = this;
+    const opened = this.spec.options.scenario === 'churn' ? stats.connectionsOpened : this.indices.length - stats.connectionFailures;
+    return {
+      messages: stats.messages,
+      sent: stats.sent,
+      errors: stats.errors,
+      lateSends: stats.lateSends,
+      errorSamples: stats.errorSamples,
+      connectionsOpened: opened,
+      connectionFailures: stats.connectionFailures,
+      corrected: encodeHistogram(stats.corrected),
+      uncorrected: encodeHistogram(stats.recordsUncorrected ? stats.uncorrected : stats.corrected),
+    };
+  }
+
+  private async inBatches(count: number, open: (k: number) => Promise<boolean>): Promise<void> {
+    for (let first = 0; first < count; first += CONNECT_BATCH) {
+      const batch: Promise<boolean>[] = [];
+      for (let k = first; k < Math.min(count, first + CONNECT_BATCH); k++) batch.push(open(k));
+      for (const opened of await Promise.all(batch)) if (!opened) this.stats.connectionFailures++;
+    }
+  }
+}
+
+export type { Phase };
