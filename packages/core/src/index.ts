@@ -13,4 +13,3 @@ export * from './session.js';
 export * from './shutdown.js';
 export * from './socket-sessions.js';
 export * from './stats.js';
-export * from './work.js';

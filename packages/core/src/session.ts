@@ -19,6 +19,7 @@ import {
   isClaimableNick,
   isValidChatText,
   isValidName,
+  iteratedSha256,
   LineDecoder,
   MAX_WORK_ITERATIONS,
   ProtocolError,
@@ -33,7 +34,6 @@ import { matchRoute } from './http-routes.js';
 import type { Hub, HubResult, RoomMembers } from './hub.js';
 import type { ServerInfo, ServerView } from './server-view.js';
 import type { ServerStats } from './stats.js';
-import { iteratedSha256 } from './work.js';
 
 /** The limits a session enforces (a subset of the server config). */
 export interface SessionLimits {

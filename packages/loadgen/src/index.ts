@@ -3,7 +3,7 @@ export { type ClientOptions, EchoplexClient, type ServerInfo } from './client/ec
 export { ConnectionClosedError, EchoplexError } from './client/echoplex-error.js';
 export type { ClientDialect } from './client/message-reader.js';
 export { type Assertion, type AssertionOutcome, checkAssertions, parseAssertion } from './load/assertions.js';
-export { buildExchange, patternBytes, workDigest } from './load/exchange.js';
+export { buildExchange, patternBytes } from './load/exchange.js';
 export { FlagError, LOAD_USAGE, parseDuration, parseLoadFlags, parseSize } from './load/load-flags.js';
 export {
   DEFAULT_CHAT_RATE,

@@ -9,3 +9,4 @@ export * from './line.js';
 export * from './messages.js';
 export * from './names.js';
 export * from './text-dialect.js';
+export * from './work.js';

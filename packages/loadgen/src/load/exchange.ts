@@ -2,8 +2,7 @@
  * The pre-encoded request and the exact reply expected for it, built once per run, so the hot path
  * only writes the same bytes and compares what comes back.
  */
-import { createHash } from 'node:crypto';
-import { encodeFrame, FrameType } from '@echoplex/protocol';
+import { encodeFrame, FrameType, iteratedSha256 } from '@echoplex/protocol';
 import type { LoadOptions } from './load-options.js';
 
 export interface Exchange {
@@ -18,13 +17,6 @@ export function patternBytes(size: number): Buffer {
   const bytes = Buffer.allocUnsafe(size);
   for (let i = 0; i < size; i++) bytes[i] = (i * 31 + 7) & 0xff;
   return bytes;
-}
-
-/** WORK's result: `d0 = data`, `d(i+1) = sha256(d(i))`, the reply is `d(n)`. */
-export function workDigest(iterations: number, data: Uint8Array): Buffer {
-  let digest = Buffer.from(data);
-  for (let i = 0; i < iterations; i++) digest = createHash('sha256').update(digest).digest();
-  return digest;
 }
 
 export function buildExchange(options: Pick<LoadOptions, 'scenario' | 'size' | 'workIterations' | 'mirror'>): Exchange {
@@ -44,7 +36,7 @@ export function buildExchange(options: Pick<LoadOptions, 'scenario' | 'size' | '
       body.writeUInt32BE(options.workIterations, 0);
       payload.copy(body, 4);
       const request = encodeFrame(FrameType.WORK, body);
-      const reply = options.mirror ? request : encodeFrame(FrameType.WORK_RESULT, workDigest(options.workIterations, payload));
+      const reply = options.mirror ? request : encodeFrame(FrameType.WORK_RESULT, iteratedSha256(payload, options.workIterations));
       return { request, reply, payloadBytes: reply.length - 5 };
     }
     case 'chat':
