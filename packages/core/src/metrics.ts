@@ -12,6 +12,8 @@ export interface MetricsSample {
 
 export interface ModelGauge {
   readonly help: string;
+  /** The gauge's label names; fixed at its first render, so name them even while there are no values yet. */
+  readonly labelNames?: readonly string[];
   readonly values: readonly { readonly labels?: Readonly<Record<string, string>>; readonly value: number }[];
 }
 
@@ -82,7 +84,7 @@ export class MetricsExporter {
     for (const [name, gauge] of Object.entries(sample.gauges ?? {})) {
       let metric = this.modelGauges.get(name);
       if (metric === undefined) {
-        const labelNames = [...new Set(gauge.values.flatMap((v) => Object.keys(v.labels ?? {})))];
+        const labelNames = gauge.labelNames ?? [...new Set(gauge.values.flatMap((v) => Object.keys(v.labels ?? {})))];
         metric = new Gauge({ name, help: gauge.help, labelNames, registers: [this.registry] });
         this.modelGauges.set(name, metric);
       }

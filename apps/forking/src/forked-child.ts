@@ -1,0 +1,155 @@
+/**
+ * One child process as the parent sees it: sockets handed to it, its hub channel, the
+ * connections it serves (the parent counts them), its counters on demand, and its end.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { type HubChannel, type HubRelay, type ServerInfo, ServerStats, type StatsSnapshot } from '@echoplex/core';
+import { type ChildConfig, isToParent, type ToChild, type ToParent } from './ipc.js';
+
+const CHILD_ENTRY = new URL('./child.js', import.meta.url);
+
+/** What a child may ask of the parent: the hub authority and the whole server's numbers. */
+export interface ParentServices {
+  readonly relay: HubRelay;
+  info(): ServerInfo;
+  metrics(): Promise<string>;
+}
+
+/** How a child ended, with its last counters (complete when it exited cleanly). */
+export interface ChildExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stats: StatsSnapshot;
+}
+
+export class ForkedChild {
+  readonly pid: number;
+  /** Resolves once the child listens for sockets and hub events. */
+  readonly ready: Promise<void>;
+  /** Resolves once the child is gone, its hub members detached. */
+  readonly exited: Promise<ChildExit>;
+  private isReady = false;
+  private wasReady = false;
+  private alive = true;
+  /** Connections served here that count against --max-connections: not busy, not released. */
+  private readonly counted = new Set<number>();
+  private readonly process: ChildProcess;
+  private readonly channel: HubChannel;
+  private nextCall = 1;
+  private readonly statsCalls = new Map<number, (stats: StatsSnapshot | undefined) => void>();
+  private lastStats: StatsSnapshot = new ServerStats().snapshot();
+
+  constructor(
+    config: ChildConfig,
+    private readonly parent: ParentServices,
+  ) {
+    this.process = fork(CHILD_ENTRY, [JSON.stringify(config)], { serialization: 'json' });
+    this.pid = this.process.pid ?? -1;
+    this.channel = parent.relay.connect((event) => this.send({ kind: 'hub', event }));
+    // A send to a child that just died fails here; its 'close' does the cleanup.
+    this.process.on('error', () => {});
+    this.ready = new Promise((resolve) => {
+      this.process.on('message', (message: unknown) => {
+        if (!isToParent(message)) return;
+        if (message.kind === 'ready') {
+          this.isReady = true;
+          this.wasReady = true;
+          resolve();
+        } else {
+          this.handle(message);
+        }
+      });
+    });
+    // 'close' comes after the exit and after the last message was read off the channel.
+    this.exited = new Promise((resolve) => {
+      this.process.once('close', (code, signal) => {
+        this.alive = false;
+        this.isReady = false;
+        parent.relay.disconnect(this.channel);
+        this.counted.clear();
+        for (const done of this.statsCalls.values()) done(undefined);
+        this.statsCalls.clear();
+        resolve({ code, signal, stats: this.lastStats });
+      });
+    });
+  }
+
+  /** Ready for sockets and not gone. */
+  get serving(): boolean {
+    return this.isReady && this.alive;
+  }
+
+  /** Whether it ever got ready: one that dies before is broken, not unlucky. */
+  get startedUp(): boolean {
+    return this.wasReady;
+  }
+
+  /** Connections this child serves now, as the parent counts them. */
+  get connections(): number {
+    return this.counted.size;
+  }
+
+  /** Hands an accepted, unread socket over; the parent's copy closes once the child has it. */
+  serve(socket: Socket, id: number, busy: boolean): void {
+    if (!this.alive) {
+      socket.destroy();
+      return;
+    }
+    if (!busy) this.counted.add(id);
+    const message: ToChild = { kind: 'connection', id, busy };
+    this.process.send(message, socket, { keepOpen: false }, (error) => {
+      if (error === null) return;
+      this.counted.delete(id);
+      socket.destroy();
+    });
+  }
+
+  /** The child's counters now; `undefined` if it exited meanwhile (its last ones are in its exit). */
+  stats(): Promise<StatsSnapshot | undefined> {
+    if (!this.alive) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const call = this.nextCall++;
+      this.statsCalls.set(call, resolve);
+      this.send({ kind: 'stats?', call });
+    });
+  }
+
+  /** Asks the child to finish its requests, say SHUTTING_DOWN, and exit. */
+  drain(timeoutMs: number): void {
+    this.send({ kind: 'drain', timeoutMs });
+  }
+
+  kill(): void {
+    if (this.alive) this.process.kill('SIGKILL');
+  }
+
+  private handle(message: Exclude<ToParent, { kind: 'ready' }>): void {
+    switch (message.kind) {
+      case 'hub':
+        this.parent.relay.handle(this.channel, message.call);
+        break;
+      case 'released':
+        this.counted.delete(message.id);
+        break;
+      case 'info?':
+        this.send({ kind: 'info', call: message.call, info: this.parent.info() });
+        break;
+      case 'metrics?':
+        void this.parent.metrics().then((text) => this.send({ kind: 'metrics', call: message.call, text }));
+        break;
+      case 'stats':
+        this.lastStats = message.stats;
+        this.statsCalls.get(message.call)?.(message.stats);
+        this.statsCalls.delete(message.call);
+        break;
+      case 'exiting':
+        this.lastStats = message.stats;
+        break;
+    }
+  }
+
+  private send(message: ToChild): void {
+    if (this.alive && this.process.connected) this.process.send(message);
+  }
+}

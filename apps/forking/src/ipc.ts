@@ -1,0 +1,44 @@
+/**
+ * Everything the parent and a child say to each other over the IPC channel: plain
+ * data (JSON), so the protocol between processes reads as two small unions.
+ */
+import type { HubCall, HubEvent, ServerInfo, SessionLimits, StatsSnapshot } from '@echoplex/core';
+
+/** What a child is told at fork time (its one argv argument, as JSON). */
+export interface ChildConfig {
+  readonly limits: SessionLimits;
+  /** How long a child told to stop by a signal of its own drains. */
+  readonly drainTimeoutMs: number;
+  /** per-connection mode: serve one connection, then exit. */
+  readonly once: boolean;
+}
+
+/** Parent to child. A `connection` message carries the accepted socket as its handle. */
+export type ToChild =
+  | { readonly kind: 'connection'; readonly id: number; readonly busy: boolean }
+  | { readonly kind: 'hub'; readonly event: HubEvent }
+  | { readonly kind: 'info'; readonly call: number; readonly info: ServerInfo }
+  | { readonly kind: 'metrics'; readonly call: number; readonly text: string }
+  | { readonly kind: 'stats?'; readonly call: number }
+  | { readonly kind: 'drain'; readonly timeoutMs: number };
+
+/** Child to parent. */
+export type ToParent =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'hub'; readonly call: HubCall }
+  /** The connection is closing or gone: it no longer counts against --max-connections. */
+  | { readonly kind: 'released'; readonly id: number }
+  | { readonly kind: 'info?'; readonly call: number }
+  | { readonly kind: 'metrics?'; readonly call: number }
+  | { readonly kind: 'stats'; readonly call: number; readonly stats: StatsSnapshot }
+  /** Sent last before a clean exit, so the parent keeps the child's counters. */
+  | { readonly kind: 'exiting'; readonly stats: StatsSnapshot };
+
+const hasKind = (message: unknown): message is { kind: string } =>
+  typeof message === 'object' && message !== null && typeof (message as { kind?: unknown }).kind === 'string';
+
+const TO_CHILD_KINDS = new Set(['connection', 'hub', 'info', 'metrics', 'stats?', 'drain']);
+const TO_PARENT_KINDS = new Set(['ready', 'hub', 'released', 'info?', 'metrics?', 'stats', 'exiting']);
+
+export const isToChild = (message: unknown): message is ToChild => hasKind(message) && TO_CHILD_KINDS.has(message.kind);
+export const isToParent = (message: unknown): message is ToParent => hasKind(message) && TO_PARENT_KINDS.has(message.kind);

@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+import { createServer } from 'node:net';
+/**
+ * The forking model: child processes, as Apache's prefork and Python's ForkingMixIn.
+ * The parent accepts, counts, and hands each socket to a child that does all of its
+ * IO; rooms and nicks stay in the parent's LocalHub, relayed over IPC. A child that
+ * crashes takes only its own connections with it.
+ */
+import { availableParallelism } from 'node:os';
+import {
+  choiceFlag,
+  createLogger,
+  exitOnConfigError,
+  HubRelay,
+  integerFlag,
+  LocalHub,
+  listen,
+  logListening,
+  MetricsExporter,
+  onShutdownSignal,
+  readCommandLine,
+  type ServerInfo,
+} from '@echoplex/core';
+import type { ChildPool, PoolOptions } from './child-pool.js';
+import { PerConnectionPool } from './per-connection-pool.js';
+import { PreforkPool } from './prefork-pool.js';
+
+const MODEL = 'forking';
+const { server: config, model: flags } = readCommandLine({
+  model: MODEL,
+  summary: 'Echoplex in child processes: a prefork pool, or a fresh child per connection; rooms relayed by the parent.',
+  flags: {
+    mode: choiceFlag('prefork: children forked up front; per-connection: a fresh child per connection', 'prefork', [
+      'prefork',
+      'per-connection',
+    ] as const),
+    workers: integerFlag('prefork: how many children', availableParallelism(), 1, 1_024),
+    'max-children': integerFlag('per-connection: children at once; other connections wait', 40, 1, 10_000),
+  },
+});
+const logger = createLogger(MODEL, config.logLevel);
+const startedAt = Date.now();
+const metrics = new MetricsExporter(MODEL);
+
+const options: PoolOptions = {
+  child: {
+    limits: { maxFrame: config.maxFrame, maxLine: config.maxLine, idleTimeoutMs: config.idleTimeoutMs, maxOutbound: config.maxOutbound },
+    drainTimeoutMs: config.drainTimeoutMs,
+    once: flags.mode === 'per-connection',
+  },
+  services: { relay: new HubRelay(new LocalHub()), info, metrics: renderMetrics },
+  maxConnections: config.maxConnections,
+  logger,
+};
+const pool: ChildPool =
+  flags.mode === 'prefork' ? new PreforkPool(options, flags.workers) : new PerConnectionPool(options, flags['max-children']);
+
+function info(): ServerInfo {
+  const processes = pool.liveChildren.length + 1;
+  return {
+    model: MODEL,
+    pid: process.pid,
+    threads: processes,
+    processes,
+    connections: pool.connections,
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    protocol: 1,
+    mode: flags.mode,
+    children: pool.liveChildren.map((child) => child.pid),
+    waiting: pool.waitingCount,
+  };
+}
+
+async function renderMetrics(): Promise<string> {
+  const stats = await pool.stats();
+  const children = pool.liveChildren;
+  return metrics.render({
+    connections: pool.connections,
+    stats,
+    gauges: {
+      echoplex_children: { help: 'Child processes alive', values: [{ value: children.length }] },
+      echoplex_waiting_connections: { help: 'Accepted connections waiting for a child', values: [{ value: pool.waitingCount }] },
+      // Left out when empty: the label names are fixed by the first render.
+      ...(children.length === 0
+        ? {}
+        : {
+            echoplex_child_connections: {
+              help: 'Connections each child serves',
+              values: children.map((child) => ({ labels: { pid: String(child.pid) }, value: child.connections })),
+            },
+          }),
+    },
+  });
+}
+
+let nextConnectionId = 0;
+// Paused: the parent never reads a byte, so everything the client sent reaches the child.
+const listener = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => {
+  nextConnectionId += 1;
+  pool.accept(socket, nextConnectionId);
+});
+
+onShutdownSignal(async (signal) => {
+  logger.info({ signal, connections: pool.connections, children: pool.liveChildren.length }, 'shutting down');
+  listener.close();
+  await pool.drain(config.drainTimeoutMs);
+  logger.info('stopped');
+  process.exit(0);
+});
+
+try {
+  await pool.start();
+  logListening(MODEL, await listen(listener, config), { mode: flags.mode });
+} catch (error) {
+  exitOnConfigError(MODEL, error);
+}
