@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+/**
+ * The worker-pool model: a fixed pool of worker_threads, each serving many connections
+ * with its own event loop. The main thread accepts, keeps the sockets and the rooms
+ * (a HubRelay over one LocalHub); each connection's session lives in one worker for
+ * its whole life, so WORK on one worker leaves the others and the main thread free.
+ */
+import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
+import {
+  booleanFlag,
+  createLogger,
+  exitOnConfigError,
+  HubRelay,
+  integerFlag,
+  LocalHub,
+  listen,
+  logListening,
+  MetricsExporter,
+  onShutdownSignal,
+  readCommandLine,
+  type ServerInfo,
+} from '@echoplex/core';
+import { WorkerPool } from './worker-pool.js';
+
+const MODEL = 'worker-pool';
+const { server: config, model: flags } = readCommandLine({
+  model: MODEL,
+  summary: 'Echoplex on a fixed pool of worker_threads: the main thread accepts, each connection lives in one worker.',
+  flags: {
+    workers: integerFlag('worker threads serving connections', availableParallelism(), 1, 256),
+    'fault-injection': booleanFlag('let a client kill its worker with a trigger string (tests only)'),
+  },
+});
+const logger = createLogger(MODEL, config.logLevel);
+const startedAt = Date.now();
+const metrics = new MetricsExporter(MODEL);
+
+function info(): ServerInfo {
+  return {
+    model: MODEL,
+    pid: process.pid,
+    threads: pool.size + 1,
+    processes: 1,
+    connections: pool.serving,
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    protocol: 1,
+    workers: pool.size,
+    workerConnections: pool.connectionsByWorker(),
+  };
+}
+
+async function renderMetrics(): Promise<string> {
+  const stats = await pool.stats();
+  return metrics.render({
+    connections: pool.serving,
+    stats,
+    gauges: {
+      echoplex_workers: { help: 'Worker threads in the pool', values: [{ value: pool.size }] },
+      echoplex_worker_connections: {
+        help: 'Connections served now by each worker',
+        values: pool.connectionsByWorker().map((value, worker) => ({ labels: { worker: String(worker) }, value })),
+      },
+    },
+  });
+}
+
+const pool = new WorkerPool(
+  flags.workers,
+  (index) => ({
+    index,
+    limits: { maxFrame: config.maxFrame, maxLine: config.maxLine, idleTimeoutMs: config.idleTimeoutMs, maxOutbound: config.maxOutbound },
+    faultInjection: flags['fault-injection'],
+  }),
+  new HubRelay(new LocalHub()),
+  { info, metrics: renderMetrics },
+  logger,
+);
+
+let nextConnectionId = 0;
+const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+  nextConnectionId += 1;
+  pool.assign(socket, nextConnectionId, pool.serving >= config.maxConnections);
+});
+
+onShutdownSignal(async (signal) => {
+  logger.info({ signal, connections: pool.serving }, 'shutting down');
+  listener.close();
+  await pool.shutdown(config.drainTimeoutMs);
+  logger.info('stopped');
+  process.exit(0);
+});
+
+try {
+  logListening(MODEL, await listen(listener, config), { workers: flags.workers });
+} catch (error) {
+  exitOnConfigError(MODEL, error);
+}

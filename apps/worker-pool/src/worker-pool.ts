@@ -1,0 +1,255 @@
+/**
+ * The pool as the main thread sees it: a fixed number of worker slots, the assignment
+ * of each new connection to one of them, and the replacement of a worker that dies,
+ * closing only the connections it owned.
+ */
+import type { Socket } from 'node:net';
+import { Worker } from 'node:worker_threads';
+import { type HubChannel, type HubRelay, type Logger, type ServerInfo, type StatsSnapshot, sumSnapshots } from '@echoplex/core';
+import type { FromWorker, ToWorker, WorkerSetup } from './messages.js';
+import { type Op, RecordBatch, readRecords } from './records.js';
+import { type RecordSink, RelayedSocket } from './relayed-socket.js';
+
+/** How long a scrape waits for a busy worker's counters before using the last ones it sent. */
+const STATS_TIMEOUT_MS = 2_000;
+
+/** What the pool asks of the rest of the main thread when a worker asks a server-wide question. */
+export interface PoolQuestions {
+  info(): ServerInfo;
+  metrics(): Promise<string>;
+}
+
+/** One live worker thread in a slot, and the connections it owns. */
+class PoolWorker implements RecordSink {
+  readonly thread: Worker;
+  readonly channel: HubChannel;
+  readonly connections = new Map<number, RelayedSocket>();
+  /** Connections served now: not busy, not closing. */
+  readonly serving = new Set<RelayedSocket>();
+  lastSnapshot: StatsSnapshot | undefined;
+  /** The worker loaded its code and listens: if it dies before that, a replacement would too. */
+  ready = false;
+  dead = false;
+  private readonly outgoing = new RecordBatch();
+  private flushScheduled = false;
+  private nextCall = 1;
+  private readonly statsCalls = new Map<number, (snapshot: StatsSnapshot) => void>();
+
+  constructor(
+    readonly setup: WorkerSetup,
+    private readonly relay: HubRelay,
+    private readonly questions: PoolQuestions,
+    private readonly logger: Logger,
+  ) {
+    this.thread = new Worker(new URL('./worker.js', import.meta.url), { workerData: setup });
+    this.channel = relay.connect((event) => this.post({ kind: 'hub', event }));
+    this.thread.on('message', (message: FromWorker) => this.onMessage(message));
+  }
+
+  send(op: Op, id: number, value = 0): void {
+    if (this.dead) return;
+    this.outgoing.add(op, id, value);
+    this.scheduleFlush();
+  }
+
+  sendData(id: number, bytes: Buffer): void {
+    if (this.dead) return;
+    this.outgoing.addData(id, bytes);
+    this.scheduleFlush();
+  }
+
+  /** Any other message goes after the records gathered so far: the worker sees one order of events. */
+  post(message: ToWorker): void {
+    if (this.dead) return;
+    this.flush();
+    this.thread.postMessage(message);
+  }
+
+  /** This worker's counters, or the last it sent if it does not answer in time. */
+  snapshot(): Promise<StatsSnapshot | undefined> {
+    return new Promise((resolve) => {
+      if (this.dead) return resolve(this.lastSnapshot);
+      const call = this.nextCall++;
+      const timer = setTimeout(() => {
+        this.statsCalls.delete(call);
+        resolve(this.lastSnapshot);
+      }, STATS_TIMEOUT_MS);
+      this.statsCalls.set(call, (snapshot) => {
+        clearTimeout(timer);
+        resolve(snapshot);
+      });
+      this.post({ kind: 'stats', call });
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // After the poll phase: every socket read in this turn of the loop rides in one message.
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.outgoing.isEmpty || this.dead) return;
+    const packed = this.outgoing.take();
+    this.thread.postMessage({ kind: 'records', packed } satisfies ToWorker, [packed]);
+  }
+
+  private onMessage(message: FromWorker): void {
+    switch (message.kind) {
+      case 'ready':
+        this.ready = true;
+        return;
+      case 'records':
+        readRecords(message.packed, (op, id, value, payload) => this.connections.get(id)?.receive(op, value, payload));
+        return;
+      case 'hub':
+        try {
+          this.relay.handle(this.channel, message.call);
+        } catch (error) {
+          // A hub call the authority cannot apply is a bug, but it must not take the whole server down.
+          this.logger.error({ err: error, call: message.call, worker: this.setup.index }, 'hub call failed');
+        }
+        return;
+      case 'info':
+        this.post({ kind: 'info', call: message.call, info: this.questions.info() });
+        return;
+      case 'metrics':
+        this.questions.metrics().then(
+          (text) => this.post({ kind: 'metrics', call: message.call, text }),
+          (error: unknown) => {
+            this.logger.error({ err: error }, 'rendering /metrics failed');
+            this.post({ kind: 'metrics', call: message.call, text: '' });
+          },
+        );
+        return;
+      case 'stats': {
+        this.lastSnapshot = message.snapshot;
+        const done = this.statsCalls.get(message.call);
+        this.statsCalls.delete(message.call);
+        done?.(message.snapshot);
+        return;
+      }
+    }
+  }
+}
+
+/**
+ * Assignment is least-connections, ties broken round-robin: connections live from
+ * milliseconds (HTTP) to hours (chat), so counting turns would drift, while the live
+ * count is known here for free; and a replaced worker, starting empty, is refilled first.
+ */
+export class WorkerPool {
+  private readonly slots: PoolWorker[] = [];
+  private readonly open = new Set<RelayedSocket>();
+  private rotation = 0;
+  private stopping = false;
+  private drained: (() => void) | undefined;
+  /** Counters of workers that died, as last reported, so totals do not go backwards. */
+  private retired: StatsSnapshot[] = [];
+
+  constructor(
+    size: number,
+    private readonly setup: (index: number) => WorkerSetup,
+    private readonly relay: HubRelay,
+    private readonly questions: PoolQuestions,
+    private readonly logger: Logger,
+  ) {
+    for (let index = 0; index < size; index++) this.slots.push(this.start(index));
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** Connections served now across the pool (closing and busy ones do not count). */
+  get serving(): number {
+    let total = 0;
+    for (const worker of this.slots) total += worker.serving.size;
+    return total;
+  }
+
+  /** Connections served now by each worker, by slot. */
+  connectionsByWorker(): number[] {
+    return this.slots.map((worker) => worker.serving.size);
+  }
+
+  /** Hands a socket to the least loaded worker for its whole life. */
+  assign(socket: Socket, id: number, busy: boolean): void {
+    const worker = this.leastLoaded();
+    const connection = new RelayedSocket(
+      socket,
+      id,
+      busy,
+      worker,
+      (released) => worker.serving.delete(released),
+      (gone) => {
+        worker.connections.delete(gone.id);
+        this.open.delete(gone);
+        if (this.open.size === 0) this.drained?.();
+      },
+    );
+    worker.connections.set(id, connection);
+    this.open.add(connection);
+    if (!busy) worker.serving.add(connection);
+  }
+
+  /** Every worker's counters, summed with those of workers that died. */
+  async stats(): Promise<StatsSnapshot> {
+    const live = await Promise.all(this.slots.map((worker) => worker.snapshot()));
+    return sumSnapshots([...this.retired, ...live.filter((snapshot) => snapshot !== undefined)]);
+  }
+
+  /** Shuts every session down in every worker; resolves once all sockets closed or `drainTimeoutMs` passed. */
+  async shutdown(drainTimeoutMs: number): Promise<void> {
+    this.stopping = true;
+    for (const worker of this.slots) worker.post({ kind: 'shutdown' });
+    if (this.open.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, drainTimeoutMs);
+        this.drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    for (const connection of this.open) connection.socket.destroy();
+    await Promise.all(this.slots.map((worker) => worker.thread.terminate()));
+  }
+
+  private leastLoaded(): PoolWorker {
+    const count = this.slots.length;
+    let best = this.slots[this.rotation % count] as PoolWorker;
+    for (let step = 1; step < count; step++) {
+      const candidate = this.slots[(this.rotation + step) % count] as PoolWorker;
+      if (candidate.serving.size < best.serving.size) best = candidate;
+    }
+    this.rotation = (this.rotation + 1) % count;
+    return best;
+  }
+
+  private start(index: number): PoolWorker {
+    const worker = new PoolWorker(this.setup(index), this.relay, this.questions, this.logger);
+    worker.thread.on('error', (error) => this.logger.error({ err: error, worker: index }, 'worker crashed'));
+    worker.thread.on('exit', (code) => this.replace(worker, code));
+    return worker;
+  }
+
+  /** A worker exited: its connections close, its members leave their rooms, and a new worker takes the slot. */
+  private replace(worker: PoolWorker, code: number): void {
+    worker.dead = true;
+    if (worker.lastSnapshot !== undefined) this.retired = [sumSnapshots([...this.retired, worker.lastSnapshot])];
+    for (const connection of worker.connections.values()) connection.orphan();
+    this.relay.disconnect(worker.channel);
+    if (this.stopping) return;
+    const index = worker.setup.index;
+    if (!worker.ready) {
+      // It died before running any of our code: a new one would too. Better to stop than to spin.
+      this.logger.fatal({ worker: index, code }, 'worker failed to start');
+      process.exit(1);
+    }
+    this.logger.warn({ worker: index, code, closed: worker.connections.size }, 'worker exited; starting a replacement');
+    this.slots[index] = this.start(index);
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * One worker thread of the pool: the sessions of the connections assigned to it, fed
+ * with bytes the main thread read from their sockets. Everything a session does,
+ * WORK included, runs here, so a busy worker holds up only its own connections.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import {
+  OUTPUT_HIGH_WATER,
+  RemoteHub,
+  type ServerInfo,
+  ServerStats,
+  type ServerView,
+  Session,
+  type SessionTransport,
+} from '@echoplex/core';
+import { FAULT_TRIGGERS, type FromWorker, type ToWorker, type WorkerSetup } from './messages.js';
+import { Op, RecordBatch, readRecords } from './records.js';
+
+if (parentPort === null) throw new Error('worker.js runs as a worker thread of main.js');
+const port = parentPort;
+const setup = workerData as WorkerSetup;
+const stats = new ServerStats();
+const servedBy = `worker ${setup.index}`;
+
+const outgoing = new RecordBatch();
+let flushScheduled = false;
+
+/** Sends the records gathered in this turn of the event loop as one transferred buffer. */
+function flushRecords(): void {
+  flushScheduled = false;
+  if (outgoing.isEmpty) return;
+  const packed = outgoing.take();
+  port.postMessage({ kind: 'records', packed } satisfies FromWorker, [packed]);
+}
+
+function scheduleFlush(): void {
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(flushRecords);
+}
+
+/** Any other message goes after the records gathered so far, so the main thread sees one order of events. */
+function post(message: FromWorker): void {
+  flushRecords();
+  port.postMessage(message);
+}
+
+const hub = new RemoteHub((call) => post({ kind: 'hub', call }));
+
+let nextCall = 1;
+const infoCalls = new Map<number, (info: ServerInfo) => void>();
+const metricsCalls = new Map<number, (text: string) => void>();
+const view: ServerView = {
+  info(done) {
+    const call = nextCall++;
+    infoCalls.set(call, done);
+    post({ kind: 'info', call });
+  },
+  metrics(done) {
+    const call = nextCall++;
+    metricsCalls.set(call, done);
+    post({ kind: 'metrics', call });
+  },
+};
+
+/**
+ * A session whose socket is on the main thread. Its outbound bytes are those sent and
+ * not yet reported WRITTEN, in transit included, so `--max-outbound` sees them all.
+ */
+class RelayedConnection implements SessionTransport {
+  readonly session: Session;
+  private outbound = 0;
+  /** Reading stopped because the client does not take our output. */
+  private paused = false;
+  private timer: NodeJS.Timeout | undefined;
+  /** The idle timer fired while paused: time we chose not to read does not count against the client. */
+  private timeoutDeferred = false;
+
+  constructor(
+    readonly id: number,
+    busy: boolean,
+  ) {
+    this.session = new Session({ id, busy, limits: setup.limits, hub, server: view, stats, servedBy, transport: this });
+  }
+
+  receive(bytes: Buffer): void {
+    if (setup.faultInjection) injectFault(bytes);
+    this.session.receive(bytes);
+    outgoing.add(Op.CONSUMED, this.id, bytes.length);
+    scheduleFlush();
+  }
+
+  written(bytes: number): void {
+    this.outbound -= bytes;
+    if (this.paused && this.outbound === 0) {
+      this.paused = false;
+      outgoing.add(Op.RESUME, this.id);
+      scheduleFlush();
+      if (this.timeoutDeferred) {
+        this.timeoutDeferred = false;
+        this.timer?.refresh();
+      }
+    }
+  }
+
+  write(bytes: Buffer): void {
+    this.outbound += bytes.length;
+    outgoing.addData(this.id, bytes);
+    if (!this.paused && this.outbound > OUTPUT_HIGH_WATER) {
+      this.paused = true;
+      outgoing.add(Op.PAUSE, this.id);
+    }
+    scheduleFlush();
+  }
+
+  outboundBytes(): number {
+    return this.outbound;
+  }
+
+  close(): void {
+    this.clearTimer();
+    outgoing.add(Op.CLOSE, this.id);
+    scheduleFlush();
+  }
+
+  setTimer(ms: number | undefined): void {
+    if (ms === undefined) return this.clearTimer();
+    this.timeoutDeferred = false;
+    if (this.timer !== undefined) this.timer.refresh();
+    else this.timer = setTimeout(() => this.onTimeout(), ms);
+  }
+
+  /** The socket is gone: the main thread will send nothing more for this connection. */
+  abort(): void {
+    this.clearTimer();
+    this.session.abort();
+  }
+
+  private onTimeout(): void {
+    if (this.paused) this.timeoutDeferred = true;
+    else this.session.timeout();
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timeoutDeferred = false;
+  }
+}
+
+/** `--fault-injection` only: a worker that dies on demand, to show that only its own connections close. */
+function injectFault(bytes: Buffer): void {
+  if (bytes.includes(FAULT_TRIGGERS.crash)) throw new Error('fault injection: crash-worker');
+  if (bytes.includes(FAULT_TRIGGERS.exit)) process.exit(70);
+}
+
+const connections = new Map<number, RelayedConnection>();
+
+function onRecord(op: Op, id: number, value: number, payload: Buffer | undefined): void {
+  switch (op) {
+    case Op.OPEN:
+      connections.set(id, new RelayedConnection(id, value === 1));
+      return;
+    case Op.DATA:
+      if (payload !== undefined) connections.get(id)?.receive(payload);
+      return;
+    case Op.END:
+      connections.get(id)?.session.end();
+      return;
+    case Op.WRITTEN:
+      connections.get(id)?.written(value);
+      return;
+    case Op.ABORT: {
+      const connection = connections.get(id);
+      connections.delete(id);
+      connection?.abort();
+      return;
+    }
+  }
+}
+
+port.on('message', (message: ToWorker) => {
+  switch (message.kind) {
+    case 'records':
+      readRecords(message.packed, onRecord);
+      return;
+    case 'hub':
+      hub.receive(message.event);
+      return;
+    case 'info': {
+      const done = infoCalls.get(message.call);
+      infoCalls.delete(message.call);
+      done?.(message.info);
+      return;
+    }
+    case 'metrics': {
+      const done = metricsCalls.get(message.call);
+      metricsCalls.delete(message.call);
+      done?.(message.text);
+      return;
+    }
+    case 'stats':
+      post({ kind: 'stats', call: message.call, snapshot: stats.snapshot() });
+      return;
+    case 'shutdown':
+      for (const connection of connections.values()) connection.session.shutdown();
+      return;
+  }
+});
+
+post({ kind: 'ready' });
