@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-import { createServer } from 'node:net';
 /**
  * The forking model: child processes, as Apache's prefork and Python's ForkingMixIn.
  * The parent accepts, counts, and hands each socket to a child that does all of its
  * IO; rooms and nicks stay in the parent's LocalHub, relayed over IPC. A child that
  * crashes takes only its own connections with it.
  */
+import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import {
   choiceFlag,
