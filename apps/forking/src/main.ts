@@ -20,6 +20,7 @@ import {
   onShutdownSignal,
   readCommandLine,
   type ServerInfo,
+  sessionLimits,
 } from '@echoplex/core';
 import type { ChildPool, PoolOptions } from './child-pool.js';
 import { PerConnectionPool } from './per-connection-pool.js';
@@ -44,7 +45,7 @@ const metrics = new MetricsExporter(MODEL);
 
 const options: PoolOptions = {
   child: {
-    limits: { maxFrame: config.maxFrame, maxLine: config.maxLine, idleTimeoutMs: config.idleTimeoutMs, maxOutbound: config.maxOutbound },
+    limits: sessionLimits(config),
     drainTimeoutMs: config.drainTimeoutMs,
     once: flags.mode === 'per-connection',
   },

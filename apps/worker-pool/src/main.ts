@@ -20,6 +20,7 @@ import {
   onShutdownSignal,
   readCommandLine,
   type ServerInfo,
+  sessionLimits,
 } from '@echoplex/core';
 import { WorkerPool } from './worker-pool.js';
 
@@ -69,7 +70,7 @@ const pool = new WorkerPool(
   flags.workers,
   (index) => ({
     index,
-    limits: { maxFrame: config.maxFrame, maxLine: config.maxLine, idleTimeoutMs: config.idleTimeoutMs, maxOutbound: config.maxOutbound },
+    limits: sessionLimits(config),
     faultInjection: flags['fault-injection'],
   }),
   new HubRelay(new LocalHub()),

@@ -509,3 +509,11 @@ export class Session {
 
 const badArgument = (message: string): ProtocolError => new ProtocolError('BAD_ARGUMENT', message);
 const notInRoom = (): ProtocolError => new ProtocolError('NOT_IN_ROOM', 'join a room first');
+
+/** The limits a session needs, taken from the server's config (plain data, so it crosses to workers and children). */
+export const sessionLimits = (config: SessionLimits): SessionLimits => ({
+  maxFrame: config.maxFrame,
+  maxLine: config.maxLine,
+  idleTimeoutMs: config.idleTimeoutMs,
+  maxOutbound: config.maxOutbound,
+});
