@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+/**
+ * The blocking model: one thread per connection, each running the textbook loop of
+ * recv -> Session -> sendall on a blocking socket. Node has no blocking sockets, so the
+ * main thread plays the kernel: it accepts, moves bytes between sockets and each thread's
+ * shared buffers, and holds the one LocalHub that threads reach through a HubRelay.
+ */
+import { createServer } from 'node:net';
+import {
+  booleanFlag,
+  createLogger,
+  exitOnConfigError,
+  HubRelay,
+  integerFlag,
+  LocalHub,
+  listen,
+  logListening,
+  MetricsExporter,
+  onShutdownSignal,
+  readCommandLine,
+  type ServerInfo,
+  ServerStats,
+  type ServerView,
+  SocketSessions,
+  sumSnapshots,
+} from '@echoplex/core';
+import { CachedThreadPool } from './thread-pool.js';
+
+const MODEL = 'blocking';
+const { server: config, model: flags } = readCommandLine({
+  model: MODEL,
+  summary: 'Echoplex with one thread per connection, written against a blocking socket API (recv, sendall).',
+  flags: {
+    threads: integerFlag('handler threads at most; connections beyond wait for one (1: the iterative server)', 64, 1, 10_000),
+    'inject-faults': booleanFlag(`tests only: a handler thread that receives the bytes CRASH-THREAD throws and dies`),
+  },
+});
+const logger = createLogger(MODEL, config.logLevel);
+const startedAt = Date.now();
+/** The main thread's own counters: connections it answered BUSY. */
+const stats = new ServerStats();
+const metrics = new MetricsExporter(MODEL);
+const hub = new LocalHub();
+
+const pool = new CachedThreadPool({
+  maxThreads: flags.threads,
+  limits: config,
+  injectFaults: flags['inject-faults'],
+  relay: new HubRelay(hub),
+  logger,
+  info,
+  metrics: renderMetrics,
+});
+const view: ServerView = {
+  info: (done) => done(info()),
+  metrics: (done) => {
+    void renderMetrics().then(done);
+  },
+};
+// Over --max-connections, the main thread answers BUSY itself: no thread is spent on a refusal.
+const refusals = new SocketSessions({ limits: config, hub, server: view, stats, servedBy: 'main thread' });
+
+function info(): ServerInfo {
+  return {
+    model: MODEL,
+    pid: process.pid,
+    threads: pool.liveThreads,
+    processes: 1,
+    connections: pool.connections,
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    protocol: 1,
+    threadsBusy: pool.busyThreads,
+    threadLimit: flags.threads,
+    connectionsWaiting: pool.waitingConnections,
+  };
+}
+
+async function renderMetrics(): Promise<string> {
+  const snapshots = await pool.snapshots();
+  return metrics.render({
+    connections: pool.connections,
+    stats: sumSnapshots([stats.snapshot(), ...snapshots]),
+    gauges: {
+      echoplex_threads: { help: 'Handler threads alive', values: [{ value: pool.liveThreads }] },
+      echoplex_threads_busy: { help: 'Handler threads serving a connection', values: [{ value: pool.busyThreads }] },
+      echoplex_thread_limit: { help: 'Handler threads at most (--threads)', values: [{ value: flags.threads }] },
+      echoplex_connections_waiting: { help: 'Connections accepted and waiting for a thread', values: [{ value: pool.waitingConnections }] },
+    },
+  });
+}
+
+let nextConnectionId = 0;
+const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+  nextConnectionId += 1;
+  if (pool.connections >= config.maxConnections) refusals.serve(socket, nextConnectionId, true);
+  else pool.serve(socket, nextConnectionId);
+});
+
+onShutdownSignal(async (signal) => {
+  logger.info({ signal, connections: pool.connections }, 'shutting down');
+  listener.close();
+  await Promise.all([pool.shutdown(config.drainTimeoutMs), refusals.shutdown(config.drainTimeoutMs)]);
+  logger.info('stopped');
+  process.exit(0);
+});
+
+try {
+  logListening(MODEL, await listen(listener, config), { threads: flags.threads });
+} catch (error) {
+  exitOnConfigError(MODEL, error);
+}

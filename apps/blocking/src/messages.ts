@@ -1,0 +1,53 @@
+/**
+ * What crosses a handler thread's port, besides the bytes in shared memory: control and
+ * chat. Each side sends arrays of these, one batch per turn, because a thread hop costs
+ * more than the messages in it.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { HubCall, HubEvent, ServerInfo, SessionLimits, StatsSnapshot } from '@echoplex/core';
+
+/** The peer as `getpeername()` reports it: an address and port, or a socket path and 0. */
+export interface PeerName {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** Main thread -> handler thread. */
+export type ToThread =
+  /** Serve this connection: its bytes are in the thread's buffers. */
+  | { readonly kind: 'serve'; readonly id: number; readonly peer: PeerName }
+  | { readonly kind: 'hub'; readonly event: HubEvent }
+  | { readonly kind: 'shutdown' }
+  | { readonly kind: 'info'; readonly call: number; readonly info: ServerInfo }
+  | { readonly kind: 'metrics'; readonly call: number; readonly text: string }
+  /** Send a stats snapshot, for /metrics. */
+  | { readonly kind: 'report' }
+  /** Idle too long: end the thread. */
+  | { readonly kind: 'retire' };
+
+/** Handler thread -> main thread. */
+export type FromThread =
+  | { readonly kind: 'hub'; readonly call: HubCall }
+  | { readonly kind: 'info'; readonly call: number }
+  | { readonly kind: 'metrics'; readonly call: number }
+  | { readonly kind: 'stats'; readonly snapshot: StatsSnapshot }
+  /** The handler closed its socket: send what is in the ring, then `tail`, then FIN. */
+  | { readonly kind: 'close'; readonly tail: Uint8Array }
+  /** The handler returned: the thread is free for the next connection. */
+  | { readonly kind: 'idle'; readonly snapshot: StatsSnapshot };
+
+/** A thread's start-up data. */
+export interface ThreadData {
+  /** Both directions of messages; the thread reads its end synchronously. */
+  readonly port: MessagePort;
+  /** The thread's bit in the doorbell. */
+  readonly slot: number;
+  readonly buffers: SharedArrayBuffer;
+  readonly doorbell: SharedArrayBuffer;
+  readonly limits: SessionLimits;
+  /** Test only: a handler that receives FAULT_BYTES throws, killing its thread. */
+  readonly injectFaults: boolean;
+}
+
+/** With `--inject-faults`, a chunk holding these bytes makes its handler thread throw. */
+export const FAULT_BYTES = Buffer.from('CRASH-THREAD');

@@ -1,0 +1,322 @@
+/**
+ * The cached thread pool: one thread per live connection, started on demand, reused when
+ * its connection ends, retired after a minute idle, never more than `maxThreads` at once.
+ * Connections beyond that wait, accepted but unserved, in arrival order. The pool also
+ * answers what threads ask the main thread: hub calls (through the HubRelay), INFO, stats.
+ */
+
+import type { Socket } from 'node:net';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import {
+  type HubChannel,
+  type HubRelay,
+  type Logger,
+  type ServerInfo,
+  ServerStats,
+  type SessionLimits,
+  type StatsSnapshot,
+  sumSnapshots,
+} from '@echoplex/core';
+import type { FromThread, ThreadData, ToThread } from './messages.js';
+import { ConnectionBuffers, Doorbell } from './shared-buffers.js';
+import { SocketPump } from './socket-pump.js';
+
+/** How long an idle thread is kept for the next connection (Java's cached pool keeps 60 s). */
+const KEEP_ALIVE_MS = 60_000;
+/** How long /metrics waits for a busy thread's counters before using the last ones it sent. */
+const REPORT_TIMEOUT_MS = 250;
+
+export interface ThreadPoolOptions {
+  readonly maxThreads: number;
+  readonly limits: SessionLimits;
+  readonly injectFaults: boolean;
+  readonly relay: HubRelay;
+  readonly logger: Logger;
+  /** The server-wide INFO and /metrics, which threads ask the main thread for. */
+  readonly info: () => ServerInfo;
+  readonly metrics: () => Promise<string>;
+}
+
+interface HandlerThread {
+  /** As INFO's servedBy says it. */
+  readonly name: string;
+  /** Its bit in the doorbell. */
+  readonly slot: number;
+  readonly worker: Worker;
+  readonly port: MessagePort;
+  readonly buffers: ConnectionBuffers;
+  readonly channel: HubChannel;
+  readonly outbox: ToThread[];
+  state: 'busy' | 'idle' | 'retiring';
+  pump: SocketPump | undefined;
+  snapshot: StatsSnapshot | undefined;
+  retireTimer: NodeJS.Timeout | undefined;
+}
+
+const EMPTY = new Uint8Array(0);
+
+export class CachedThreadPool {
+  private readonly threads = new Map<number, HandlerThread>();
+  /** Most recently freed last: the warmest thread is reused first. */
+  private readonly idle: HandlerThread[] = [];
+  private readonly waiting: SocketPump[] = [];
+  private readonly open = new Set<SocketPump>();
+  private readonly freeSlots: number[] = [];
+  private nextSlot = 0;
+  /** Connections a thread serves that it has not closed yet. */
+  private serving = 0;
+  private readonly doorbell: Doorbell;
+  private readonly dirty = new Set<HandlerThread>();
+  private readonly toWake = new Set<ConnectionBuffers>();
+  /** Counters of threads that ended. */
+  private retired: StatsSnapshot = new ServerStats().snapshot();
+  private readonly reports = new Set<{ readonly missing: Set<HandlerThread>; readonly done: () => void }>();
+  private shuttingDown = false;
+  private drained: (() => void) | undefined;
+
+  constructor(private readonly options: ThreadPoolOptions) {
+    this.doorbell = Doorbell.forThreads(options.maxThreads);
+    void this.doorbell.watch((slot) => this.service(slot));
+  }
+
+  get liveThreads(): number {
+    return this.threads.size;
+  }
+
+  get busyThreads(): number {
+    let busy = 0;
+    for (const thread of this.threads.values()) if (thread.state === 'busy') busy += 1;
+    return busy;
+  }
+
+  get waitingConnections(): number {
+    return this.waiting.length;
+  }
+
+  /** What counts against --max-connections: connections served and not closing, and those waiting for a thread. */
+  get connections(): number {
+    return this.serving + this.waiting.length;
+  }
+
+  /** A new connection: served by an idle thread, or a new one, or it waits. */
+  serve(socket: Socket, id: number): void {
+    const pump = new SocketPump(
+      socket,
+      id,
+      (buffers) => this.wakeSoon(buffers),
+      (gone) => this.forget(gone),
+    );
+    this.open.add(pump);
+    const thread = this.idle.pop() ?? (this.threads.size < this.options.maxThreads ? this.start() : undefined);
+    if (thread === undefined) this.waiting.push(pump);
+    else this.assign(thread, pump);
+  }
+
+  /** Counters of every thread, live or ended; a thread busy computing answers late, so its last counters stand in. */
+  async snapshots(): Promise<StatsSnapshot[]> {
+    const live = [...this.threads.values()];
+    await new Promise<void>((resolve) => {
+      const report = { missing: new Set(live), done: resolve };
+      if (live.length === 0) return resolve();
+      this.reports.add(report);
+      for (const thread of live) this.post(thread, { kind: 'report' });
+      setTimeout(() => {
+        this.reports.delete(report);
+        resolve();
+      }, REPORT_TIMEOUT_MS).unref();
+    });
+    return [this.retired, ...live.flatMap((thread) => (thread.snapshot === undefined ? [] : [thread.snapshot]))];
+  }
+
+  /** SIGTERM: waiting connections (dialect unknown) are closed, served ones shut down; resolves when all sockets closed or the time is up. */
+  async shutdown(drainTimeoutMs: number): Promise<void> {
+    this.shuttingDown = true;
+    for (const pump of this.waiting.splice(0)) pump.close(EMPTY);
+    for (const thread of this.threads.values()) if (thread.pump !== undefined) this.post(thread, { kind: 'shutdown' });
+    if (this.open.size === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, drainTimeoutMs);
+      this.drained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    for (const pump of this.open) pump.destroy();
+  }
+
+  private start(): HandlerThread {
+    const slot = this.freeSlots.pop() ?? this.nextSlot++;
+    const buffers = new ConnectionBuffers();
+    const { port1, port2 } = new MessageChannel();
+    const { limits } = this.options;
+    const data: ThreadData = {
+      port: port2,
+      slot,
+      buffers: buffers.shared,
+      doorbell: this.doorbell.shared,
+      limits: { maxFrame: limits.maxFrame, maxLine: limits.maxLine, idleTimeoutMs: limits.idleTimeoutMs, maxOutbound: limits.maxOutbound },
+      injectFaults: this.options.injectFaults,
+    };
+    const worker = new Worker(new URL('./handler-thread.js', import.meta.url), { workerData: data, transferList: [port2] });
+    const outbox: ToThread[] = [];
+    const thread: HandlerThread = {
+      name: `thread ${worker.threadId}`,
+      slot,
+      worker,
+      port: port1,
+      buffers,
+      channel: this.options.relay.connect((event) => this.post(thread, { kind: 'hub', event })),
+      outbox,
+      state: 'busy',
+      pump: undefined,
+      snapshot: undefined,
+      retireTimer: undefined,
+    };
+    port1.on('message', (batch: readonly FromThread[]) => {
+      for (const message of batch) this.handle(thread, message);
+    });
+    worker.on('error', (error) => this.options.logger.warn({ err: error, thread: thread.name }, 'handler thread died'));
+    worker.on('exit', () => this.remove(thread));
+    this.threads.set(slot, thread);
+    return thread;
+  }
+
+  /** The thread rang: move its connection's bytes. A failure there closes that connection, not the watch. */
+  private service(slot: number): void {
+    const pump = this.threads.get(slot)?.pump;
+    try {
+      pump?.service();
+    } catch (error) {
+      this.options.logger.warn({ err: error, connection: pump?.id }, 'moving bytes failed; closing the connection');
+      pump?.destroy();
+    }
+  }
+
+  private assign(thread: HandlerThread, pump: SocketPump): void {
+    clearTimeout(thread.retireTimer);
+    thread.state = 'busy';
+    thread.pump = pump;
+    this.serving += 1;
+    thread.buffers.reset();
+    pump.attach(thread.buffers);
+    this.post(thread, { kind: 'serve', id: pump.id, peer: pump.peerName });
+  }
+
+  private handle(thread: HandlerThread, message: FromThread): void {
+    switch (message.kind) {
+      case 'hub':
+        this.options.relay.handle(thread.channel, message.call);
+        return;
+      case 'info':
+        this.post(thread, { kind: 'info', call: message.call, info: this.options.info() });
+        return;
+      case 'metrics':
+        void this.options.metrics().then((text) => this.post(thread, { kind: 'metrics', call: message.call, text }));
+        return;
+      case 'stats':
+        thread.snapshot = message.snapshot;
+        this.reported(thread);
+        return;
+      case 'close': {
+        const { pump } = thread;
+        if (pump === undefined) return;
+        thread.pump = undefined;
+        this.serving -= 1;
+        pump.close(message.tail);
+        return;
+      }
+      case 'idle':
+        thread.snapshot = message.snapshot;
+        this.release(thread);
+        return;
+    }
+  }
+
+  /** The thread's connection is over: it takes the next waiting one, or rests. */
+  private release(thread: HandlerThread): void {
+    const next = this.shuttingDown ? undefined : this.waiting.shift();
+    if (next !== undefined) return this.assign(thread, next);
+    thread.state = 'idle';
+    this.idle.push(thread);
+    thread.retireTimer = setTimeout(() => this.retire(thread), KEEP_ALIVE_MS);
+    thread.retireTimer.unref();
+  }
+
+  private retire(thread: HandlerThread): void {
+    const index = this.idle.indexOf(thread);
+    if (index < 0) return;
+    this.idle.splice(index, 1);
+    thread.state = 'retiring';
+    this.post(thread, { kind: 'retire' });
+  }
+
+  /** The thread ended, by retiring or by dying: its connection (if any) closes, its hub members leave their rooms. */
+  private remove(thread: HandlerThread): void {
+    if (this.threads.get(thread.slot) !== thread) return;
+    this.threads.delete(thread.slot);
+    this.freeSlots.push(thread.slot);
+    clearTimeout(thread.retireTimer);
+    const index = this.idle.indexOf(thread);
+    if (index >= 0) this.idle.splice(index, 1);
+    this.dirty.delete(thread);
+    thread.port.close();
+    this.options.relay.disconnect(thread.channel);
+    if (thread.snapshot !== undefined) this.retired = sumSnapshots([this.retired, thread.snapshot]);
+    const { pump } = thread;
+    if (pump !== undefined) {
+      thread.pump = undefined;
+      this.serving -= 1;
+      pump.destroy();
+    }
+    this.reported(thread);
+    const next = this.shuttingDown ? undefined : this.waiting.shift();
+    if (next !== undefined) this.assign(this.start(), next);
+  }
+
+  private forget(pump: SocketPump): void {
+    this.open.delete(pump);
+    const index = this.waiting.indexOf(pump);
+    if (index >= 0) this.waiting.splice(index, 1);
+    if (this.open.size === 0) this.drained?.();
+  }
+
+  private reported(thread: HandlerThread): void {
+    for (const report of this.reports) {
+      report.missing.delete(thread);
+      if (report.missing.size > 0) continue;
+      this.reports.delete(report);
+      report.done();
+    }
+  }
+
+  /** Queues a message for the thread; everything queued in one turn of the event loop crosses as one batch. */
+  private post(thread: HandlerThread, message: ToThread): void {
+    thread.outbox.push(message);
+    if (this.dirty.size === 0) queueMicrotask(() => this.flush());
+    this.dirty.add(thread);
+  }
+
+  /**
+   * Wakes a thread after every socket ready in this turn was read: on one core, a thread
+   * woken at once preempts the main thread, so waking per read means a context switch per
+   * message, while waking after the poll phase lets the main thread finish its batch first.
+   */
+  private wakeSoon(buffers: ConnectionBuffers): void {
+    if (this.toWake.size === 0) {
+      setImmediate(() => {
+        for (const sleeper of this.toWake) sleeper.wakeThread();
+        this.toWake.clear();
+      });
+    }
+    this.toWake.add(buffers);
+  }
+
+  private flush(): void {
+    for (const thread of this.dirty) {
+      thread.port.postMessage(thread.outbox.splice(0));
+      thread.buffers.countPosted();
+      thread.buffers.wakeThread();
+    }
+    this.dirty.clear();
+  }
+}
