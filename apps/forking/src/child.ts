@@ -4,7 +4,7 @@
  * server-wide numbers live across the IPC channel, in the parent.
  */
 import { Socket } from 'node:net';
-import { RemoteHub, type ServerInfo, ServerStats, type ServerView, SocketSessions } from '@echoplex/core';
+import { RemoteHub, type ServerInfo, ServerStats, type ServerView, SocketSessions } from '@echoplex/core/sessions';
 import { type ChildConfig, isToChild, type ToParent } from './ipc.js';
 
 /** Without a parent there is no hub: serve what was received, say SHUTTING_DOWN, and go. */

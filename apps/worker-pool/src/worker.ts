@@ -12,7 +12,7 @@ import {
   type ServerView,
   Session,
   type SessionTransport,
-} from '@echoplex/core';
+} from '@echoplex/core/sessions';
 import { FAULT_TRIGGERS, type FromWorker, type ToWorker, type WorkerSetup } from './messages.js';
 import { Op, RecordBatch, readRecords } from './records.js';
 

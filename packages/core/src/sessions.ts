@@ -1,0 +1,12 @@
+/**
+ * The light entry point, `@echoplex/core/sessions`: what a worker thread or forked child
+ * needs to run sessions, without the logger and metrics libraries that the process
+ * serving the listener loads. Every model's per-thread start-up pays for what it imports.
+ */
+export * from './hub.js';
+export * from './hub-relay.js';
+export * from './local-hub.js';
+export * from './server-view.js';
+export * from './session.js';
+export * from './socket-sessions.js';
+export * from './stats.js';
