@@ -48,8 +48,9 @@ class SocketConnection implements SessionTransport {
     socket.setNoDelay(true);
     this.session = new Session({ ...options, id, busy, transport: this });
     socket.on('data', (chunk: Buffer) => {
-      if (!this.session.isClosed) this.session.receive(chunk);
-      else if ((this.lingering += chunk.length) > LINGER_BYTES) socket.destroy();
+      if (!this.session.isClosed) return this.session.receive(chunk);
+      this.lingering += chunk.length;
+      if (this.lingering > LINGER_BYTES) socket.destroy();
     });
     socket.on('end', () => this.session.end());
     socket.on('drain', () => {
