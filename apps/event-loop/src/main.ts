@@ -7,13 +7,10 @@
 import { createServer } from 'node:net';
 import {
   createLogger,
-  exitOnConfigError,
   LocalHub,
-  listen,
-  logListening,
   MetricsExporter,
-  onShutdownSignal,
   readCommandLine,
+  runServer,
   type ServerInfo,
   ServerStats,
   type ServerView,
@@ -57,16 +54,11 @@ const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) =
   sessions.serve(socket, nextConnectionId, sessions.size >= config.maxConnections);
 });
 
-onShutdownSignal(async (signal) => {
-  logger.info({ signal, connections: sessions.size }, 'shutting down');
-  listener.close();
-  await sessions.shutdown(config.drainTimeoutMs);
-  logger.info('stopped');
-  process.exit(0);
+await runServer({
+  model: MODEL,
+  config,
+  logger,
+  listener,
+  connections: () => sessions.size,
+  drain: (drainTimeoutMs) => sessions.shutdown(drainTimeoutMs),
 });
-
-try {
-  logListening(MODEL, await listen(listener, config));
-} catch (error) {
-  exitOnConfigError(MODEL, error);
-}

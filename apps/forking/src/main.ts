@@ -10,15 +10,12 @@ import { availableParallelism } from 'node:os';
 import {
   choiceFlag,
   createLogger,
-  exitOnConfigError,
   HubRelay,
   integerFlag,
   LocalHub,
-  listen,
-  logListening,
   MetricsExporter,
-  onShutdownSignal,
   readCommandLine,
+  runServer,
   type ServerInfo,
   sessionLimits,
 } from '@echoplex/core';
@@ -101,17 +98,13 @@ const listener = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConne
   pool.accept(socket, nextConnectionId);
 });
 
-onShutdownSignal(async (signal) => {
-  logger.info({ signal, connections: pool.connections, children: pool.liveChildren.length }, 'shutting down');
-  listener.close();
-  await pool.drain(config.drainTimeoutMs);
-  logger.info('stopped');
-  process.exit(0);
+await runServer({
+  model: MODEL,
+  config,
+  logger,
+  listener,
+  connections: () => pool.connections,
+  start: () => pool.start(),
+  drain: (drainTimeoutMs) => pool.drain(drainTimeoutMs),
+  announce: { mode: flags.mode },
 });
-
-try {
-  await pool.start();
-  logListening(MODEL, await listen(listener, config), { mode: flags.mode });
-} catch (error) {
-  exitOnConfigError(MODEL, error);
-}

@@ -10,15 +10,12 @@ import { availableParallelism } from 'node:os';
 import {
   booleanFlag,
   createLogger,
-  exitOnConfigError,
   HubRelay,
   integerFlag,
   LocalHub,
-  listen,
-  logListening,
   MetricsExporter,
-  onShutdownSignal,
   readCommandLine,
+  runServer,
   type ServerInfo,
   sessionLimits,
 } from '@echoplex/core';
@@ -84,16 +81,12 @@ const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) =
   pool.assign(socket, nextConnectionId, pool.serving >= config.maxConnections);
 });
 
-onShutdownSignal(async (signal) => {
-  logger.info({ signal, connections: pool.serving }, 'shutting down');
-  listener.close();
-  await pool.shutdown(config.drainTimeoutMs);
-  logger.info('stopped');
-  process.exit(0);
+await runServer({
+  model: MODEL,
+  config,
+  logger,
+  listener,
+  connections: () => pool.serving,
+  drain: (drainTimeoutMs) => pool.shutdown(drainTimeoutMs),
+  announce: { workers: flags.workers },
 });
-
-try {
-  logListening(MODEL, await listen(listener, config), { workers: flags.workers });
-} catch (error) {
-  exitOnConfigError(MODEL, error);
-}

@@ -2,6 +2,7 @@
 export * from './cli.js';
 export * from './config.js';
 export * from './listener.js';
+export * from './lifecycle.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './sessions.js';

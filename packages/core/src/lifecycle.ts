@@ -1,0 +1,41 @@
+/** The life every model's server shares: start, listen, announce, serve until SIGTERM or SIGINT, drain, exit 0. */
+import type { Server } from 'node:net';
+import { exitOnConfigError } from './cli.js';
+import type { ServerConfig } from './config.js';
+import { listen } from './listener.js';
+import { type Logger, logListening } from './logger.js';
+import { onShutdownSignal } from './shutdown.js';
+
+export interface ServerLifecycle {
+  readonly model: string;
+  readonly config: ServerConfig;
+  readonly logger: Logger;
+  /** Accepts connections; the model's connection handler is already attached. */
+  readonly listener: Server;
+  /** Connections being served now, for the shutdown log line. */
+  connections(): number;
+  /** Shuts every connection down; resolves once all are closed or `drainTimeoutMs` has passed. */
+  drain(drainTimeoutMs: number): Promise<void>;
+  /** Runs before the server listens (a pool starts its workers here). */
+  start?(): Promise<void>;
+  /** The model's own fields on the `listening` line. */
+  readonly announce?: Readonly<Record<string, unknown>>;
+}
+
+/** Starts the server and returns once it listens; a signal later drains it and exits the process with status 0. */
+export async function runServer(server: ServerLifecycle): Promise<void> {
+  const { model, config, logger, listener } = server;
+  onShutdownSignal(async (signal) => {
+    logger.info({ signal, connections: server.connections() }, 'shutting down');
+    listener.close();
+    await server.drain(config.drainTimeoutMs);
+    logger.info('stopped');
+    process.exit(0);
+  });
+  try {
+    await server.start?.();
+    logListening(model, await listen(listener, config), server.announce);
+  } catch (error) {
+    exitOnConfigError(model, error);
+  }
+}
