@@ -9,15 +9,12 @@ import { createServer } from 'node:net';
 import {
   booleanFlag,
   createLogger,
-  exitOnConfigError,
   HubRelay,
   integerFlag,
   LocalHub,
-  listen,
-  logListening,
   MetricsExporter,
-  onShutdownSignal,
   readCommandLine,
+  runServer,
   type ServerInfo,
   ServerStats,
   type ServerView,
@@ -96,16 +93,14 @@ const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) =
   else pool.serve(socket, nextConnectionId);
 });
 
-onShutdownSignal(async (signal) => {
-  logger.info({ signal, connections: pool.connections }, 'shutting down');
-  listener.close();
-  await Promise.all([pool.shutdown(config.drainTimeoutMs), refusals.shutdown(config.drainTimeoutMs)]);
-  logger.info('stopped');
-  process.exit(0);
+await runServer({
+  model: MODEL,
+  config,
+  logger,
+  listener,
+  connections: () => pool.connections,
+  drain: async (drainTimeoutMs) => {
+    await Promise.all([pool.shutdown(drainTimeoutMs), refusals.shutdown(drainTimeoutMs)]);
+  },
+  announce: { threads: flags.threads },
 });
-
-try {
-  logListening(MODEL, await listen(listener, config), { threads: flags.threads });
-} catch (error) {
-  exitOnConfigError(MODEL, error);
-}

@@ -303,10 +303,12 @@ export class CachedThreadPool {
    */
   private wakeSoon(buffers: ConnectionBuffers): void {
     if (this.toWake.size === 0) {
-      setImmediate(() => {
-        for (const sleeper of this.toWake) sleeper.wakeThread();
-        this.toWake.clear();
-      });
+      setImmediate(() =>
+        this.doorbell.whileAwake(() => {
+          for (const sleeper of this.toWake) sleeper.wakeThread();
+          this.toWake.clear();
+        }),
+      );
     }
     this.toWake.add(buffers);
   }
