@@ -1,26 +1,10 @@
 /** A prefork child killed with SIGKILL costs only its own connections; the parent reaps and replaces it. */
-import { httpRequest, killAllServers, type RunningServer, startServer, TextClient } from '@echoplex/conformance';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { eventually, infoOf, servingPid } from './forking-server.js';
+import { httpRequest } from '@echoplex/conformance';
+import { expect, it } from 'vitest';
+import { eventually, forkingServerFor, infoOf, servingPid } from './forking-server.js';
 
-let server: RunningServer;
-const clients: TextClient[] = [];
-
-beforeAll(async () => {
-  server = await startServer('forking', ['--mode', 'prefork', '--workers', '2']);
-});
-
-afterAll(async () => {
-  for (const client of clients) client.destroy();
-  await server?.stop('SIGTERM', 10_000);
-  await killAllServers();
-});
-
-async function open(): Promise<TextClient> {
-  const client = await TextClient.open(server.target);
-  clients.push(client);
-  return client;
-}
+const forking = forkingServerFor(['--mode', 'prefork', '--workers', '2']);
+const open = () => forking.open();
 
 it('closes the dead child’s connections only, detaches its members, and forks a replacement', async () => {
   const victim = await open();
@@ -53,7 +37,7 @@ it('closes the dead child’s connections only, detaches its members, and forks 
   const replacement = children.find((pid) => pid !== survivorPid);
   expect(replacement).toBeGreaterThan(0);
 
-  const metrics = (await httpRequest(server.target, 'GET', '/metrics')).body.toString();
+  const metrics = (await httpRequest(forking.running().target, 'GET', '/metrics')).body.toString();
   expect(metrics).toMatch(/^echoplex_children\{[^}]*\} 2$/m);
   expect(metrics).toContain(`echoplex_child_connections{pid="${replacement}"`);
   expect(metrics).not.toContain(`pid="${deadPid}"`);
@@ -62,5 +46,5 @@ it('closes the dead child’s connections only, detaches its members, and forks 
   const served = new Set<number>();
   for (let i = 0; i < 4; i++) served.add(servingPid(await infoOf(await open())));
   expect(served.has(replacement as number)).toBe(true);
-  expect(server.isAlive()).toBe(true);
+  expect(forking.running().isAlive()).toBe(true);
 });

@@ -1,6 +1,7 @@
 /** What the forking tests ask of a running server tree: its INFO, its children's pids, whether a pid still lives. */
 import { existsSync, readFileSync } from 'node:fs';
-import { sleep, type TextClient } from '@echoplex/conformance';
+import { killAllServers, type RunningServer, sleep, startServer, TextClient } from '@echoplex/conformance';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface ForkingInfo {
   readonly processes: number;
@@ -38,4 +39,30 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
     if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
     await sleep(50);
   }
+}
+
+/** Starts a forking server with `flags` before the file's tests, and stops it and every client opened after them. */
+export function forkingServerFor(flags: readonly string[]) {
+  let server: RunningServer | undefined;
+  const clients: TextClient[] = [];
+  beforeAll(async () => {
+    server = await startServer('forking', [...flags]);
+  });
+  afterAll(async () => {
+    for (const client of clients) client.destroy();
+    await server?.stop('SIGTERM', 10_000);
+    await killAllServers();
+  });
+  const running = (): RunningServer => {
+    if (server === undefined) throw new Error('the forking server has not started');
+    return server;
+  };
+  return {
+    running,
+    async open(): Promise<TextClient> {
+      const client = await TextClient.open(running().target);
+      clients.push(client);
+      return client;
+    },
+  };
 }

@@ -1,26 +1,9 @@
 /** per-connection mode forks at most --max-children at once: one more connection is accepted and waits, unserved, for a child to exit. */
-import { killAllServers, type RunningServer, startServer, TextClient } from '@echoplex/conformance';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { eventually, infoOf } from './forking-server.js';
+import { expect, it } from 'vitest';
+import { eventually, forkingServerFor, infoOf } from './forking-server.js';
 
-let server: RunningServer;
-const clients: TextClient[] = [];
-
-beforeAll(async () => {
-  server = await startServer('forking', ['--mode', 'per-connection', '--max-children', '2']);
-});
-
-afterAll(async () => {
-  for (const client of clients) client.destroy();
-  await server?.stop('SIGTERM', 10_000);
-  await killAllServers();
-});
-
-async function open(): Promise<TextClient> {
-  const client = await TextClient.open(server.target);
-  clients.push(client);
-  return client;
-}
+const forking = forkingServerFor(['--mode', 'per-connection', '--max-children', '2']);
+const open = () => forking.open();
 
 it('makes the third client wait until one of the first two leaves', async () => {
   const first = await open();
