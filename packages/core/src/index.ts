@@ -1,8 +1,8 @@
 /** The sans-IO Echoplex server, shared by every concurrency model. */
 export * from './cli.js';
 export * from './config.js';
-export * from './listener.js';
 export * from './lifecycle.js';
+export * from './listener.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './sessions.js';
