@@ -5,7 +5,7 @@
  * drain leaves the outbound ring full, which blocks the thread in sendall.
  */
 import type { Socket } from 'node:net';
-import { LINGER_MS, OUTPUT_HIGH_WATER } from '@echoplex/core';
+import { closeLingering, OUTPUT_HIGH_WATER } from '@echoplex/core';
 import type { PeerName } from './messages.js';
 import { type ConnectionBuffers, PeerState, RING_BYTES } from './shared-buffers.js';
 
@@ -20,7 +20,6 @@ export class SocketPump {
   private paused = false;
   private closing = false;
   private gone = false;
-  private linger: NodeJS.Timeout | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -39,7 +38,6 @@ export class SocketPump {
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       this.gone = true;
-      clearTimeout(this.linger);
       if (this.buffers !== undefined) {
         this.buffers.setPeer(PeerState.reset);
         this.wakeSoon(this.buffers);
@@ -89,11 +87,8 @@ export class SocketPump {
       while (buffers.outbound.used > 0) this.socket.write(buffers.outbound.read(RING_BYTES));
     }
     if (tail.length > 0) this.socket.write(tail);
-    this.socket.end();
     this.paused = false;
-    this.socket.resume();
-    this.linger = setTimeout(() => this.socket.destroy(), LINGER_MS);
-    this.linger.unref();
+    closeLingering(this.socket);
   }
 
   /** The thread died, or the drain timed out. */

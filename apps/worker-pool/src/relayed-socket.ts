@@ -4,7 +4,7 @@
  * holds both ways so neither thread buffers without bound.
  */
 import type { Socket } from 'node:net';
-import { LINGER_BYTES, LINGER_MS } from '@echoplex/core';
+import { closeLingering } from '@echoplex/core';
 import { Op } from './records.js';
 
 /** Bytes read and not yet taken by the worker's session, before the socket stops being read. */
@@ -25,9 +25,6 @@ export class RelayedSocket {
   private closing = false;
   /** The worker died: nothing more is sent to it. */
   private orphaned = false;
-  private linger: NodeJS.Timeout | undefined;
-  /** Input discarded while closing. */
-  private lingering = 0;
 
   constructor(
     readonly socket: Socket,
@@ -40,11 +37,6 @@ export class RelayedSocket {
     socket.setNoDelay(true);
     worker.send(Op.OPEN, id, busy ? 1 : 0);
     socket.on('data', (chunk: Buffer) => {
-      if (this.closing || this.orphaned) {
-        this.lingering += chunk.length;
-        if (this.lingering > LINGER_BYTES) socket.destroy();
-        return;
-      }
       this.inflight += chunk.length;
       worker.sendData(id, chunk);
       this.updateReading();
@@ -54,7 +46,6 @@ export class RelayedSocket {
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
-      if (this.linger !== undefined) clearTimeout(this.linger);
       if (!this.orphaned) worker.send(Op.ABORT, id);
       this.closing = true;
       this.onRelease(this);
@@ -105,17 +96,12 @@ export class RelayedSocket {
     if (this.closing) return;
     this.closing = true;
     this.onRelease(this);
-    const { socket } = this;
-    socket.end();
-    // Keep reading and discarding what the peer still sends, so unread input does not
-    // reset the connection before our last reply arrives.
-    this.updateReading();
-    this.linger = setTimeout(() => socket.destroy(), LINGER_MS);
-    this.linger.unref();
+    closeLingering(this.socket);
   }
 
   private updateReading(): void {
-    const read = this.closing || (!this.workerPaused && this.inflight < READ_WINDOW);
+    if (this.closing) return;
+    const read = !this.workerPaused && this.inflight < READ_WINDOW;
     if (read === this.reading) return;
     this.reading = read;
     if (read) this.socket.resume();

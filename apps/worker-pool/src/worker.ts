@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import {
+  IdleTimer,
   OUTPUT_HIGH_WATER,
   RemoteHub,
   type ServerInfo,
@@ -72,9 +73,7 @@ class RelayedConnection implements SessionTransport {
   private outbound = 0;
   /** Reading stopped because the client does not take our output. */
   private paused = false;
-  private timer: NodeJS.Timeout | undefined;
-  /** The idle timer fired while paused: time we chose not to read does not count against the client. */
-  private timeoutDeferred = false;
+  private readonly idle = new IdleTimer(() => this.session.timeout());
 
   constructor(
     readonly id: number,
@@ -96,10 +95,7 @@ class RelayedConnection implements SessionTransport {
       this.paused = false;
       outgoing.add(Op.RESUME, this.id);
       scheduleFlush();
-      if (this.timeoutDeferred) {
-        this.timeoutDeferred = false;
-        this.timer?.refresh();
-      }
+      this.idle.release();
     }
   }
 
@@ -109,6 +105,7 @@ class RelayedConnection implements SessionTransport {
     if (!this.paused && this.outbound > OUTPUT_HIGH_WATER) {
       this.paused = true;
       outgoing.add(Op.PAUSE, this.id);
+      this.idle.hold();
     }
     scheduleFlush();
   }
@@ -118,33 +115,19 @@ class RelayedConnection implements SessionTransport {
   }
 
   close(): void {
-    this.clearTimer();
+    this.idle.clear();
     outgoing.add(Op.CLOSE, this.id);
     scheduleFlush();
   }
 
   setTimer(ms: number | undefined): void {
-    if (ms === undefined) return this.clearTimer();
-    this.timeoutDeferred = false;
-    if (this.timer !== undefined) this.timer.refresh();
-    else this.timer = setTimeout(() => this.onTimeout(), ms);
+    this.idle.set(ms);
   }
 
   /** The socket is gone: the main thread will send nothing more for this connection. */
   abort(): void {
-    this.clearTimer();
+    this.idle.clear();
     this.session.abort();
-  }
-
-  private onTimeout(): void {
-    if (this.paused) this.timeoutDeferred = true;
-    else this.session.timeout();
-  }
-
-  private clearTimer(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timeoutDeferred = false;
   }
 }
 

@@ -5,6 +5,8 @@
  */
 export * from './hub.js';
 export * from './hub-relay.js';
+export * from './idle-timer.js';
+export * from './lingering-close.js';
 export * from './local-hub.js';
 export * from './server-view.js';
 export * from './session.js';

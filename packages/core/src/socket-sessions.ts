@@ -5,18 +5,14 @@
  */
 import type { Socket } from 'node:net';
 import type { Hub } from './hub.js';
+import { IdleTimer } from './idle-timer.js';
+import { closeLingering } from './lingering-close.js';
 import type { ServerView } from './server-view.js';
 import { Session, type SessionLimits, type SessionTransport } from './session.js';
 import type { ServerStats } from './stats.js';
 
 /** Stop reading a socket while this much output waits for it: a client that does not read is not read from. */
 export const OUTPUT_HIGH_WATER = 64 * 1024;
-
-/** How long a closing connection keeps reading (and discarding) so the peer gets our last bytes, not a reset. */
-export const LINGER_MS = 2_000;
-
-/** A closing connection discards at most this much input before it gives up and resets. */
-export const LINGER_BYTES = 1024 * 1024;
 
 export interface SocketSessionsOptions {
   readonly limits: SessionLimits;
@@ -29,13 +25,10 @@ export interface SocketSessionsOptions {
 /** One socket and its session. */
 class SocketConnection implements SessionTransport {
   readonly session: Session;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly idle = new IdleTimer(() => this.session.timeout());
   private released = false;
   /** Reading stopped because the peer does not take our output. */
   private paused = false;
-  /** The idle timer fired while paused: time we chose not to read does not count against the client. */
-  private timeoutDeferred = false;
-  private lingering = 0;
 
   constructor(
     readonly socket: Socket,
@@ -47,20 +40,13 @@ class SocketConnection implements SessionTransport {
   ) {
     socket.setNoDelay(true);
     this.session = new Session({ ...options, id, busy, transport: this });
-    socket.on('data', (chunk: Buffer) => {
-      if (!this.session.isClosed) return this.session.receive(chunk);
-      this.lingering += chunk.length;
-      if (this.lingering > LINGER_BYTES) socket.destroy();
-    });
+    socket.on('data', (chunk: Buffer) => this.session.receive(chunk));
     socket.on('end', () => this.session.end());
     socket.on('drain', () => {
       if (this.paused && !this.session.isClosed) {
         this.paused = false;
         socket.resume();
-        if (this.timeoutDeferred) {
-          this.timeoutDeferred = false;
-          this.timer?.refresh();
-        }
+        this.idle.release();
       }
     });
     socket.on('error', () => {
@@ -70,7 +56,7 @@ class SocketConnection implements SessionTransport {
     });
     socket.on('close', () => {
       this.session.abort();
-      this.clearTimer();
+      this.idle.clear();
       this.release();
       this.onGone(this);
     });
@@ -82,6 +68,7 @@ class SocketConnection implements SessionTransport {
     if (!this.paused && this.socket.writableLength > OUTPUT_HIGH_WATER) {
       this.paused = true;
       this.socket.pause();
+      this.idle.hold();
     }
   }
 
@@ -90,34 +77,14 @@ class SocketConnection implements SessionTransport {
   }
 
   close(): void {
-    this.clearTimer();
+    this.idle.clear();
     this.release();
-    const { socket } = this;
-    socket.end();
-    // Keep reading what the peer still sends, and discard it, so that closing with
-    // unread input does not reset the connection before our last reply arrives.
     this.paused = false;
-    socket.resume();
-    this.timer = setTimeout(() => socket.destroy(), LINGER_MS);
-    this.timer.unref();
+    closeLingering(this.socket);
   }
 
   setTimer(ms: number | undefined): void {
-    if (ms === undefined) return this.clearTimer();
-    this.timeoutDeferred = false;
-    if (this.timer !== undefined) this.timer.refresh();
-    else this.timer = setTimeout(() => this.onTimeout(), ms);
-  }
-
-  private onTimeout(): void {
-    if (this.paused) this.timeoutDeferred = true;
-    else this.session.timeout();
-  }
-
-  private clearTimer(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timeoutDeferred = false;
+    this.idle.set(ms);
   }
 
   private release(): void {

@@ -1,5 +1,6 @@
 /** @echoplex/loadgen: the protocol client, the load generator as a library, and their types. */
-export { type ClientOptions, EchoplexClient, type ServerInfo } from './client/echoplex-client.js';
+export type { ServerInfo } from '@echoplex/protocol';
+export { type ClientOptions, EchoplexClient } from './client/echoplex-client.js';
 export { ConnectionClosedError, EchoplexError } from './client/echoplex-error.js';
 export type { ClientDialect } from './client/message-reader.js';
 export { type Assertion, type AssertionOutcome, checkAssertions, parseAssertion } from './load/assertions.js';

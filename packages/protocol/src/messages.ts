@@ -43,3 +43,15 @@ export const MAX_WORK_ITERATIONS = 1_000_000;
 
 /** The protocol version INFO reports. */
 export const PROTOCOL_VERSION = 1;
+
+/** INFO's JSON: the fields PROTOCOL.md requires; servers add `servedBy` and their model's own. */
+export interface ServerInfo {
+  readonly model: string;
+  readonly pid: number;
+  readonly threads: number;
+  readonly processes: number;
+  readonly connections: number;
+  readonly uptimeSeconds: number;
+  readonly protocol: typeof PROTOCOL_VERSION;
+  readonly [extra: string]: unknown;
+}

@@ -3,7 +3,15 @@
  * text dialect on request. Replies come back in request order; pushes go to listeners.
  */
 import net from 'node:net';
-import { encodeBinaryRequest, formatTextRequest, type Push, type Reply, type Request, type ServerMessage } from '@echoplex/protocol';
+import {
+  encodeBinaryRequest,
+  formatTextRequest,
+  type Push,
+  type Reply,
+  type Request,
+  type ServerInfo,
+  type ServerMessage,
+} from '@echoplex/protocol';
 import { connectOptions, type Target } from '../target.js';
 import { ConnectionClosedError, EchoplexError } from './echoplex-error.js';
 import { type ClientDialect, createMessageReader, type MessageReader } from './message-reader.js';
@@ -14,18 +22,6 @@ export interface ClientOptions {
   readonly maxMessage?: number;
   /** Give up connecting after this long (default 5000 ms). */
   readonly connectTimeoutMs?: number;
-}
-
-/** What the server reported in INFO. */
-export interface ServerInfo {
-  readonly model: string;
-  readonly pid: number;
-  readonly threads: number;
-  readonly processes: number;
-  readonly connections: number;
-  readonly uptimeSeconds: number;
-  readonly protocol: number;
-  readonly [extra: string]: unknown;
 }
 
 type PushListener = (push: Push) => void;
