@@ -140,6 +140,7 @@ export interface CliSpec<Flags extends Record<string, FlagSpec<unknown>>> {
 
 export type ParsedCommandLine<Flags extends Record<string, FlagSpec<unknown>>> =
   | { readonly help: string }
+  | { readonly version: true }
   | { readonly server: ServerConfig; readonly model: FlagValues<Flags> };
 
 function helpText(spec: CliSpec<Record<string, FlagSpec<unknown>>>): string {
@@ -149,7 +150,7 @@ function helpText(spec: CliSpec<Record<string, FlagSpec<unknown>>>): string {
     return `${left.padEnd(30)} ${flag.description}${shown === undefined ? '' : ` (default ${shown})`}`;
   };
   return [
-    `Usage: node apps/${spec.model}/dist/main.js [flags]`,
+    `Usage: echoplex-${spec.model} [flags]    (or: node apps/${spec.model}/dist/main.js [flags])`,
     '',
     spec.summary,
     '',
@@ -158,10 +159,31 @@ function helpText(spec: CliSpec<Record<string, FlagSpec<unknown>>>): string {
     ...(Object.keys(spec.flags).length === 0
       ? []
       : ['', `${spec.model} flags:`, ...Object.entries(spec.flags).map(([name, flag]) => row(name, flag))]),
-    `  --help${' '.repeat(24)} show this help`,
+    `  -h, --help${' '.repeat(20)} show this help`,
+    `  --version${' '.repeat(21)} print the version and exit`,
     '',
     'Sizes take 65536, 64k or 1m (k = 1024 bytes). Logs are pino JSON on stdout.',
   ].join('\n');
+}
+
+/**
+ * `--threads -1` as `--threads=-1`, so a negative value reaches the flag's own check, which
+ * names the range, instead of node's parser, which takes `-1` for a flag and calls it ambiguous.
+ */
+export function joinNegativeValues(argv: readonly string[], options: Readonly<Record<string, { readonly type: string }>>): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-[0-9.]/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
 }
 
 /** Parses argv (without `node` and the script); throws `ConfigError` on bad input. */
@@ -170,17 +192,21 @@ export function parseCommandLine<Flags extends Record<string, FlagSpec<unknown>>
   spec: CliSpec<Flags>,
 ): ParsedCommandLine<Flags> {
   const all: Record<string, FlagSpec<unknown>> = { ...COMMON_FLAGS, ...spec.flags };
-  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean' },
+  };
   for (const [name, flag] of Object.entries(all)) options[name] = { type: flag.valueName === '' ? 'boolean' : 'string' };
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }) as {
+    ({ values } = parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: false }) as {
       values: Record<string, string | boolean | undefined>;
     });
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
   if (values.help === true) return { help: helpText(spec) };
+  if (values.version === true) return { version: true };
   const read = (name: string): unknown => {
     const flag = all[name] as FlagSpec<unknown>;
     const raw = values[name];

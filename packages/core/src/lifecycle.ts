@@ -1,6 +1,6 @@
 /** The life every model's server shares: start, listen, announce, serve until SIGTERM or SIGINT, drain, exit 0. */
 import type { Server } from 'node:net';
-import { exitOnConfigError } from './cli.js';
+import { exitOnStartupError } from './cli.js';
 import type { ServerConfig } from './config.js';
 import { listen } from './listener.js';
 import { type Logger, logListening } from './logger.js';
@@ -36,6 +36,6 @@ export async function runServer(server: ServerLifecycle): Promise<void> {
     await server.start?.();
     logListening(model, await listen(listener, config), server.announce);
   } catch (error) {
-    exitOnConfigError(model, error);
+    exitOnStartupError(model, error);
   }
 }

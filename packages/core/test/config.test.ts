@@ -1,6 +1,6 @@
 /** Flags: defaults from PROTOCOL.md, sizes and seconds in their short forms, clear errors for bad input. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, integerFlag, parseCommandLine, parseSize } from '../src/index.js';
+import { ConfigError, integerFlag, parseCommandLine, parseSize, versionText } from '../src/index.js';
 
 const spec = { model: 'test', summary: 'A test model.', flags: { threads: integerFlag('handler threads', 64, 1, 1024) } };
 
@@ -37,6 +37,18 @@ describe('parseCommandLine', () => {
     expect(() => parseCommandLine(['--threads', '0'], spec)).toThrow(/--threads/);
     expect(() => parseCommandLine(['--nope'], spec)).toThrow(ConfigError);
     expect(() => parseCommandLine(['--socket', '/tmp/s', '--port', '1'], spec)).toThrow(/--socket/);
+  });
+
+  it('names the flag and its range for negative numbers, rather than calling them ambiguous', () => {
+    expect(() => parseCommandLine(['--threads', '-1'], spec)).toThrow("--threads: expected a whole number from 1 to 1024, got '-1'");
+    expect(() => parseCommandLine(['--idle-timeout', '-5'], spec)).toThrow(/--idle-timeout: expected seconds from 0 to 86400/);
+    expect(() => parseCommandLine(['--port=-3'], spec)).toThrow(/--port: expected a whole number from 0 to 65535/);
+  });
+
+  it('answers -h like --help, and --version', () => {
+    expect(parseCommandLine(['-h'], spec)).toEqual(parseCommandLine(['--help'], spec));
+    expect(parseCommandLine(['--version'], spec)).toEqual({ version: true });
+    expect(versionText('test')).toMatch(/^echoplex-test \d+\.\d+\.\d+ \(protocol 1, node v\d+/);
   });
 
   it('prints help listing shared and model flags', () => {
