@@ -580,6 +580,30 @@ describe.each(variants)('$name', (variant: ModelVariant & { name: string }) => {
       }
     });
 
+    it('refuses what RFC 9112 says to refuse, and the smuggling family, with 400, then closes; others go on being served', async () => {
+      const post = (head: string, body: string) => `POST /echo HTTP/1.1\r\nHost: conformance\r\n${head}\r\n${body}`;
+      const refused = [
+        post('Transfer-Encoding: chunked\r\n', '-5\r\nhello\r\n0\r\n\r\n'),
+        post('Transfer-Encoding: chunked\r\n', 'zz\r\nhello\r\n0\r\n\r\n'),
+        post('Transfer-Encoding: chunked\r\n', '5zz\r\nhello\r\n0\r\n\r\n'),
+        post('X-No-Colon\r\nContent-Length: 5\r\n', 'hello'),
+        post('Content-Length : 5\r\n', 'hello'),
+        post('X-Folded: a\r\n b\r\nContent-Length: 5\r\n', 'hello'),
+        post('Content-Length: 5\r\nContent-Length: 5\r\n', 'hello'),
+        post('Transfer-Encoding: chunked, identity\r\n', '5\r\nhello\r\n0\r\n\r\n'),
+        'GET /ping HTTP/1.1\r\n\r\n',
+      ];
+      for (const raw of refused) {
+        const connection = await clients.http();
+        const response = await connection.request(raw);
+        expect(response.status, JSON.stringify(raw)).toBe(400);
+        expect(response.body.toString()).toMatch(/^BAD_FRAME/);
+        await connection.closed();
+        const fresh = await clients.binary();
+        expect(show(await fresh.request({ command: 'PING', token: Buffer.from('fresh') }, 1_000))).toBe('PONG fresh');
+      }
+    });
+
     it('posts room messages to binary and text members, as X-Nick or http', async () => {
       const room = unique('hroom');
       const binaryMember = await clients.member(unique('bm'), room);

@@ -101,7 +101,7 @@ describe('Session, binary dialect', () => {
 describe('Session, HTTP dialect', () => {
   it('routes, answers 405 with Allow, and keeps the connection alive', () => {
     const { send, transport } = connect();
-    send('POST /echo HTTP/1.1\r\nContent-Length: 2\r\n\r\nhiPUT /ping HTTP/1.1\r\n\r\n');
+    send('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhiPUT /ping HTTP/1.1\r\nHost: x\r\n\r\n');
     const text = transport.take();
     expect(text).toContain('HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 2\r\n\r\nhi');
     expect(text).toContain('HTTP/1.1 405 Method Not Allowed');
@@ -115,14 +115,14 @@ describe('Session, HTTP dialect', () => {
     member.send('JOIN lobby\n');
     member.transport.take();
     const poster = connect(hub);
-    poster.send('POST /rooms/lobby/messages HTTP/1.1\r\nX-Nick: web\r\nContent-Length: 5\r\n\r\nhello');
+    poster.send('POST /rooms/lobby/messages HTTP/1.1\r\nHost: x\r\nX-Nick: web\r\nContent-Length: 5\r\n\r\nhello');
     expect(poster.transport.take()).toMatch(/^HTTP\/1\.1 202 /);
     expect(member.transport.take()).toBe('MSG lobby web hello\n');
   });
 
   it('closes after a response to Connection: close', () => {
     const { send, transport } = connect();
-    send('GET /ping HTTP/1.1\r\nConnection: close\r\n\r\n');
+    send('GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(transport.take()).toContain('Connection: close');
     expect(transport.closed).toBe(true);
   });

@@ -1,9 +1,17 @@
 /**
- * HTTP/1.1 requests parsed by http-parser-js (no hand-written parser), with the
- * protocol's limits and rules on top: head size, body size, one transfer coding.
+ * HTTP/1.1 requests parsed by http-parser-js (no hand-written parser), made strict where
+ * RFC 9112 requires, with the protocol's limits and rules on top: head size, body size,
+ * one transfer coding, one Host.
  */
-import httpParserModule from 'http-parser-js';
 import { ProtocolError } from './errors.js';
+import {
+  createStrictParser,
+  HTTP_METHODS,
+  type HttpParser,
+  PARSER_CALLBACKS,
+  type ParsedHead,
+  StrictnessError,
+} from './strict-http-parser.js';
 
 export interface HttpRequest {
   readonly method: string;
@@ -30,35 +38,6 @@ export interface HttpLimits {
   readonly maxBody: number;
 }
 
-interface HeaderInfo {
-  versionMajor: number;
-  versionMinor: number;
-  headers: string[];
-  method: number;
-  url: string;
-  upgrade: boolean;
-  shouldKeepAlive: boolean;
-}
-
-interface Parser {
-  maxHeaderSize: number;
-  state: string;
-  line: string;
-  execute(chunk: Buffer): number | Error;
-  [key: number]: unknown;
-}
-
-interface ParserClass {
-  new (type: 'REQUEST'): Parser;
-  REQUEST: 'REQUEST';
-  kOnHeadersComplete: number;
-  kOnBody: number;
-  kOnMessageComplete: number;
-  methods: string[];
-}
-
-const { HTTPParser } = httpParserModule as unknown as { HTTPParser: ParserClass };
-
 /** Thrown from a parser callback to stop parsing; caught in `push`. */
 class Refusal {
   constructor(readonly error: ProtocolError) {}
@@ -71,17 +50,16 @@ const badRequest = (message: string): ProtocolError => new ProtocolError('BAD_FR
  * Pipelined requests come out in order; an error is final.
  */
 export class HttpRequestDecoder {
-  private readonly parser: Parser;
+  private readonly parser: HttpParser;
   private readonly events: HttpEvent[] = [];
   private failure: ProtocolError | undefined;
-  private current: { info: HeaderInfo; headers: Map<string, string>; body: Buffer[]; bodyBytes: number } | undefined;
+  private current: { info: ParsedHead; headers: Map<string, string>; body: Buffer[]; bodyBytes: number } | undefined;
 
   constructor(private readonly limits: HttpLimits) {
-    this.parser = new HTTPParser(HTTPParser.REQUEST);
-    this.parser.maxHeaderSize = limits.maxHead;
-    this.parser[HTTPParser.kOnHeadersComplete] = (info: HeaderInfo) => this.onHeaders(info);
-    this.parser[HTTPParser.kOnBody] = (chunk: Buffer, _offset: number, length: number) => this.onBody(chunk, length);
-    this.parser[HTTPParser.kOnMessageComplete] = () => this.onComplete();
+    this.parser = createStrictParser(limits);
+    this.parser[PARSER_CALLBACKS.headersComplete] = (info: ParsedHead) => this.onHeaders(info);
+    this.parser[PARSER_CALLBACKS.body] = (chunk: Buffer, _offset: number, length: number) => this.onBody(chunk, length);
+    this.parser[PARSER_CALLBACKS.messageComplete] = () => this.onComplete();
   }
 
   push(chunk: Uint8Array): void {
@@ -91,9 +69,12 @@ export class HttpRequestDecoder {
       while (bytes.length > 0) {
         const result = this.parser.execute(bytes);
         if (result instanceof Error) {
-          this.failure = /header size/.test(result.message)
-            ? new ProtocolError('TOO_LARGE', `request head over the limit of ${this.limits.maxHead} bytes`, 431)
-            : badRequest(`malformed HTTP request (${(result as { code?: string }).code ?? result.message})`);
+          this.failure = refusalOf(result, this.limits);
+          return;
+        }
+        // A chunk-size or trailer line that never ends is bounded like the head.
+        if (this.parser.line.length > this.limits.maxHead) {
+          this.failure = badRequest(`a line of the body's framing over the limit of ${this.limits.maxHead} bytes`);
           return;
         }
         // The parser stops after an Upgrade request's head; go on with what follows it.
@@ -116,19 +97,25 @@ export class HttpRequestDecoder {
     return this.failure;
   }
 
-  private onHeaders(info: HeaderInfo): number {
+  private onHeaders(info: ParsedHead): number {
+    if (info.versionMajor !== 1) throw new Refusal(badRequest(`unsupported HTTP version ${info.versionMajor}.${info.versionMinor}`));
     const headers = new Map<string, string>();
-    let headBytes = (HTTPParser.methods[info.method]?.length ?? 0) + info.url.length + 12;
+    let hosts = 0;
+    let headBytes = (HTTP_METHODS[info.method]?.length ?? 0) + info.url.length + 12;
     for (let i = 0; i + 1 < info.headers.length; i += 2) {
       const name = (info.headers[i] as string).toLowerCase();
       const value = info.headers[i + 1] as string;
       headBytes += name.length + value.length + 4;
+      if (name === 'host') hosts += 1;
       const previous = headers.get(name);
       headers.set(name, previous === undefined ? value : `${previous}, ${value}`);
     }
     if (headBytes > this.limits.maxHead) {
       throw new Refusal(new ProtocolError('TOO_LARGE', `request head over the limit of ${this.limits.maxHead} bytes`, 431));
     }
+    // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host or with several.
+    if (hosts > 1) throw new Refusal(badRequest('more than one Host header'));
+    if (hosts === 0 && info.versionMinor >= 1) throw new Refusal(badRequest('an HTTP/1.1 request without a Host header'));
     const transferEncoding = headers.get('transfer-encoding');
     const contentLength = headers.get('content-length');
     if (transferEncoding !== undefined) {
@@ -175,7 +162,7 @@ export class HttpRequestDecoder {
     this.events.push({
       kind: 'request',
       request: {
-        method: HTTPParser.methods[info.method] ?? 'UNKNOWN',
+        method: HTTP_METHODS[info.method] ?? 'UNKNOWN',
         target,
         path,
         query: new URLSearchParams(queryStart === -1 ? '' : target.slice(queryStart + 1)),
@@ -190,6 +177,19 @@ export class HttpRequestDecoder {
   private bodyTooLarge(): ProtocolError {
     return new ProtocolError('TOO_LARGE', `body over the limit of ${this.limits.maxBody} bytes`);
   }
+}
+
+/** The parser's own errors as the protocol's: a head too large is 431, a body too large 413, the rest 400. */
+function refusalOf(error: Error, limits: HttpLimits): ProtocolError {
+  if (error instanceof StrictnessError) {
+    if (error.kind === 'body too large') return new ProtocolError('TOO_LARGE', error.message);
+    if (error.kind === 'fields too large') return new ProtocolError('TOO_LARGE', error.message, 431);
+    return badRequest(`malformed HTTP request: ${error.message}`);
+  }
+  if (/header size/.test(error.message)) {
+    return new ProtocolError('TOO_LARGE', `request head over the limit of ${limits.maxHead} bytes`, 431);
+  }
+  return badRequest(`malformed HTTP request (${(error as { code?: string }).code ?? error.message})`);
 }
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
