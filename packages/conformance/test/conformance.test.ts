@@ -390,10 +390,11 @@ describe.each(variants)('$name', (variant: ModelVariant & { name: string }) => {
       expect(info.protocol).toBe(1);
     });
 
-    it('answers an unknown word with ERR UNKNOWN_COMMAND <word> and stays usable', async () => {
+    it('answers HELP, and an unknown word with ERR UNKNOWN_COMMAND <word> and the hint, and stays usable', async () => {
       const client = await clients.text();
-      expect(await client.request('FROBNICATE the thing')).toBe('ERR UNKNOWN_COMMAND FROBNICATE');
-      expect(await client.request('hello')).toBe('ERR UNKNOWN_COMMAND hello');
+      expect(await client.request('FROBNICATE the thing')).toBe('ERR UNKNOWN_COMMAND FROBNICATE (HELP lists the commands)');
+      expect(await client.request('hello')).toBe('ERR UNKNOWN_COMMAND hello (HELP lists the commands)');
+      expect(await client.request('help')).toBe('HELP ECHO PING NICK JOIN SAY WHO LEAVE WORK INFO QUIT HELP');
       expect(await client.request('PING ok')).toBe('PONG ok');
     });
 

@@ -11,8 +11,10 @@ import {
   decodeBinaryRequest,
   encodeBinaryMessage,
   encodeHttpResponse,
+  encodeTextHelp,
   encodeTextMessage,
   FrameDecoder,
+  type HelpRequest,
   type HttpRequest,
   HttpRequestDecoder,
   type HttpResponse,
@@ -262,7 +264,7 @@ export class Session {
     return false;
   }
 
-  private handle(request: Request | ProtocolError): void {
+  private handle(request: Request | HelpRequest | ProtocolError): void {
     const { stats, hub, server } = this.options;
     const dialect = this.dialect as Dialect;
     if (request instanceof ProtocolError) {
@@ -344,6 +346,9 @@ export class Session {
       case 'QUIT':
         this.reply({ kind: 'BYE' });
         this.close();
+        return;
+      case 'HELP':
+        this.queue(encodeTextHelp());
         return;
     }
   }

@@ -10,8 +10,15 @@ describe('Session, text dialect', () => {
     send('PING\nping tok\nECHO hello world\nWORK 1 abc\nfoo\n\nNICK guest-3\n');
     expect(transport.take()).toBe(
       'PONG\nPONG tok\nECHO hello world\nWORK ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n' +
-        "ERR UNKNOWN_COMMAND foo\nERR BAD_ARGUMENT invalid nick 'guest-3': 1-32 of [A-Za-z0-9_-], not starting with guest-\n",
+        "ERR UNKNOWN_COMMAND foo (HELP lists the commands)\nERR BAD_ARGUMENT invalid nick 'guest-3': 1-32 of [A-Za-z0-9_-], not starting with guest-\n",
     );
+  });
+
+  it('answers HELP with the commands, and stays open', () => {
+    const { send, transport } = connect();
+    send('help\nPING\n');
+    expect(transport.take()).toBe('HELP ECHO PING NICK JOIN SAY WHO LEAVE WORK INFO QUIT HELP\nPONG\n');
+    expect(transport.closed).toBe(false);
   });
 
   it('gives the same replies however the bytes are cut', () => {

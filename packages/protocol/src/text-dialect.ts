@@ -6,11 +6,27 @@ import { MAX_WORK_ITERATIONS, type Request, type ServerMessage } from './message
 
 const SPACE = 0x20;
 
+/** A request only the text dialect has: a person at `nc` asking what to type. */
+export interface HelpRequest {
+  readonly command: 'HELP';
+}
+
+/** The commands `HELP` lists, in the order a newcomer would try them. */
+export const TEXT_COMMANDS = ['ECHO', 'PING', 'NICK', 'JOIN', 'SAY', 'WHO', 'LEAVE', 'WORK', 'INFO', 'QUIT', 'HELP'] as const;
+
+/** Ends every text `ERR UNKNOWN_COMMAND`, so whoever typed the word learns where the list is. */
+export const UNKNOWN_COMMAND_HINT = '(HELP lists the commands)';
+
+/** `HELP ECHO PING …`: the reply to HELP, one line like every other reply. */
+export function encodeTextHelp(commands: readonly string[] = TEXT_COMMANDS): Buffer {
+  return Buffer.from(`HELP ${commands.join(' ')}\n`, 'utf8');
+}
+
 /**
  * Server side: one line (without its LF, valid UTF-8) as a request, an error to
  * answer, or `undefined` for an empty line, which is ignored.
  */
-export function parseTextRequest(line: Buffer): Request | ProtocolError | undefined {
+export function parseTextRequest(line: Buffer): Request | HelpRequest | ProtocolError | undefined {
   if (line.length === 0) return undefined;
   const space = line.indexOf(SPACE);
   const word = (space === -1 ? line : line.subarray(0, space)).toString('utf8');
@@ -37,8 +53,10 @@ export function parseTextRequest(line: Buffer): Request | ProtocolError | undefi
     case 'QUIT':
     case 'BYE':
       return { command: 'QUIT' };
+    case 'HELP':
+      return { command: 'HELP' };
     default:
-      return new ProtocolError('UNKNOWN_COMMAND', word);
+      return new ProtocolError('UNKNOWN_COMMAND', `${word} ${UNKNOWN_COMMAND_HINT}`);
   }
 }
 

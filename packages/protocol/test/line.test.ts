@@ -1,7 +1,7 @@
 /** Text lines and commands: cuts don't matter, limits and UTF-8 are enforced, commands parse as the table says. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeTextMessage, LineDecoder, ProtocolError, parseTextMessage, parseTextRequest } from '../src/index.js';
+import { encodeTextHelp, encodeTextMessage, LineDecoder, ProtocolError, parseTextMessage, parseTextRequest } from '../src/index.js';
 
 function linesOf(stream: Buffer, cuts: number[], maxLine = 100): (string | ProtocolError)[] {
   const decoder = new LineDecoder(maxLine);
@@ -66,7 +66,13 @@ describe('parseTextRequest', () => {
 
   it('ignores empty lines and answers unknown words with UNKNOWN_COMMAND <word>', () => {
     expect(parse('')).toBeUndefined();
-    expect((parse('dance now') as ProtocolError).toString()).toBe('UNKNOWN_COMMAND dance');
+    expect((parse('dance now') as ProtocolError).toString()).toBe('UNKNOWN_COMMAND dance (HELP lists the commands)');
+  });
+
+  it('reads HELP in any case, and its reply lists every command on one line', () => {
+    expect(parse('help')).toEqual({ command: 'HELP' });
+    expect(parse('HELP me')).toEqual({ command: 'HELP' });
+    expect(encodeTextHelp().toString()).toBe('HELP ECHO PING NICK JOIN SAY WHO LEAVE WORK INFO QUIT HELP\n');
   });
 
   it('refuses WORK counts that are not 1..1,000,000', () => {
