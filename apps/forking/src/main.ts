@@ -65,7 +65,7 @@ function info(): ServerInfo {
     protocol: 1,
     mode: flags.mode,
     children: pool.liveChildren.map((child) => child.pid),
-    waiting: pool.waitingCount,
+    connectionsWaiting: pool.waitingCount,
   };
 }
 
@@ -77,7 +77,7 @@ async function renderMetrics(): Promise<string> {
     stats,
     gauges: {
       echoplex_children: { help: 'Child processes alive', values: [{ value: children.length }] },
-      echoplex_waiting_connections: { help: 'Accepted connections waiting for a child', values: [{ value: pool.waitingCount }] },
+      echoplex_connections_waiting: { help: 'Accepted connections waiting for a child', values: [{ value: pool.waitingCount }] },
       // Left out when empty: the label names are fixed by the first render.
       ...(children.length === 0
         ? {}

@@ -7,7 +7,7 @@ export interface ForkingInfo {
   readonly processes: number;
   readonly connections: number;
   readonly children: readonly number[];
-  readonly waiting: number;
+  readonly connectionsWaiting: number;
   readonly servedBy: string;
 }
 

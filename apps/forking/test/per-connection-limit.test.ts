@@ -19,14 +19,14 @@ it('makes the third client wait until one of the first two leaves', async () => 
   expect(third.closedYet).toBe(false);
   const waitingInfo = await infoOf(first);
   expect(waitingInfo.processes).toBe(3);
-  expect(waitingInfo.waiting).toBe(1);
+  expect(waitingInfo.connectionsWaiting).toBe(1);
 
   second.destroy();
   expect(await third.nextLine(5_000), 'served once a child exits').toBe('PONG three');
   const thirdInfo = await infoOf(third);
   expect(thirdInfo.servedBy).not.toBe(firstInfo.servedBy);
   expect(thirdInfo.servedBy).not.toBe(secondInfo.servedBy);
-  expect(thirdInfo.waiting).toBe(0);
+  expect(thirdInfo.connectionsWaiting).toBe(0);
 
   third.sendLine('QUIT');
   expect(await third.nextLine()).toBe('BYE');
