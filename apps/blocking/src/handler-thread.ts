@@ -26,10 +26,17 @@ const server: ServerView = {
 };
 const servedBy = `thread ${threadId}`;
 
-/** One connection, start to finish. */
-function handle(socket: BlockingSocket, id: number): void {
+/** Requests this thread has answered, over all its connections. */
+const requestsSoFar = (): number =>
+  Object.values(stats.requests).reduce((sum, byCommand) => Object.values(byCommand).reduce((total, count) => total + count, sum), 0);
+
+/** One connection, start to finish; it waited `waitedMs` for this thread. */
+function handle(socket: BlockingSocket, id: number, waitedMs: number): void {
   // The session's idle timer becomes a deadline, and the deadline the timeout of the next recv.
   let deadline: number | undefined;
+  // Until its first request is answered, the connection's clock runs from the accept, not from when this thread took it.
+  let waited = waitedMs;
+  const requestsBefore = requestsSoFar();
   const session = new Session({
     id,
     limits: data.limits,
@@ -42,7 +49,8 @@ function handle(socket: BlockingSocket, id: number): void {
       outboundBytes: () => socket.outboundBytes(),
       close: () => socket.close(),
       setTimer: (ms) => {
-        deadline = ms === undefined ? undefined : performance.now() + ms;
+        if (waited > 0 && requestsSoFar() !== requestsBefore) waited = 0;
+        deadline = ms === undefined ? undefined : performance.now() + Math.max(0, ms - waited);
       },
     },
   });
@@ -79,7 +87,7 @@ function handle(socket: BlockingSocket, id: number): void {
 }
 
 for (let job = link.nextConnection(); job !== undefined; job = link.nextConnection()) {
-  handle(new BlockingSocket(buffers, link, job.peer), job.id);
+  handle(new BlockingSocket(buffers, link, job.peer), job.id, job.waitedMs);
   link.post({ kind: 'idle', snapshot: stats.snapshot() });
 }
 link.flush();

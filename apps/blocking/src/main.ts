@@ -29,6 +29,12 @@ const { server: config, model: flags } = readCommandLine({
   summary: 'Echoplex with one thread per connection, written against a blocking socket API (recv, sendall).',
   flags: {
     threads: integerFlag('handler threads at most; connections beyond wait for one (1: the iterative server)', 64, 1, 10_000),
+    'max-waiting': integerFlag(
+      'connections waiting for a thread at most; beyond, ERR BUSY (each waits --idle-timeout at most)',
+      64,
+      0,
+      100_000,
+    ),
     'inject-faults': booleanFlag(`tests only: a handler thread that receives the bytes CRASH-THREAD throws and dies`),
   },
 });
@@ -41,6 +47,8 @@ const hub = new LocalHub();
 
 const pool = new CachedThreadPool({
   maxThreads: flags.threads,
+  maxWaiting: flags['max-waiting'],
+  stats,
   limits: config,
   injectFaults: flags['inject-faults'],
   relay: new HubRelay(hub),
@@ -89,7 +97,7 @@ async function renderMetrics(): Promise<string> {
 let nextConnectionId = 0;
 const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
   nextConnectionId += 1;
-  if (pool.connections >= config.maxConnections) refusals.serve(socket, nextConnectionId, true);
+  if (pool.connections >= config.maxConnections || !pool.admits) refusals.serve(socket, nextConnectionId, true);
   else pool.serve(socket, nextConnectionId);
 });
 

@@ -14,8 +14,8 @@ export interface PeerName {
 
 /** Main thread -> handler thread. */
 export type ToThread =
-  /** Serve this connection: its bytes are in the thread's buffers. */
-  | { readonly kind: 'serve'; readonly id: number; readonly peer: PeerName }
+  /** Serve this connection: its bytes are in the thread's buffers; it waited `waitedMs` for a thread. */
+  | { readonly kind: 'serve'; readonly id: number; readonly peer: PeerName; readonly waitedMs: number }
   | { readonly kind: 'hub'; readonly event: HubEvent }
   | { readonly kind: 'shutdown' }
   | { readonly kind: 'info'; readonly call: number; readonly info: ServerInfo }

@@ -20,6 +20,8 @@ export class SocketPump {
   private paused = false;
   private closing = false;
   private gone = false;
+  /** When the listener accepted it: time spent waiting for a thread counts against its idle timeout. */
+  readonly acceptedAt = performance.now();
 
   constructor(
     readonly socket: Socket,
@@ -48,6 +50,11 @@ export class SocketPump {
 
   get peerName(): PeerName {
     return { address: this.socket.remoteAddress ?? '', port: this.socket.remotePort ?? 0 };
+  }
+
+  /** What arrived while it waited for a thread (at most a ring's worth), for the dialect of a refusal. */
+  get received(): Buffer {
+    return Buffer.concat(this.pending);
   }
 
   /** A thread takes the connection: what arrived while it waited moves into the thread's ring. */

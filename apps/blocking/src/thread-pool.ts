@@ -1,7 +1,8 @@
 /**
  * The cached thread pool: one thread per live connection, started on demand, reused when
  * its connection ends, retired after a minute idle, never more than `maxThreads` at once.
- * Connections beyond that wait, accepted but unserved, in arrival order. The pool also
+ * Connections beyond that wait, accepted but unserved, in arrival order: at most
+ * `maxWaiting` of them, each at most --idle-timeout, then ERR BUSY and closed. The pool also
  * answers what threads ask the main thread: hub calls (through the HubRelay), INFO, stats.
  */
 
@@ -11,6 +12,7 @@ import {
   type HubChannel,
   type HubRelay,
   type Logger,
+  refusalBytes,
   type ServerInfo,
   ServerStats,
   type SessionLimits,
@@ -28,7 +30,11 @@ const REPORT_TIMEOUT_MS = 250;
 
 export interface ThreadPoolOptions {
   readonly maxThreads: number;
+  /** Connections that may wait for a thread at once; the listener refuses the next one. */
+  readonly maxWaiting: number;
   readonly limits: SessionLimits;
+  /** The main thread's counters: a waiting connection turned away counts its BUSY here. */
+  readonly stats: ServerStats;
   readonly injectFaults: boolean;
   readonly relay: HubRelay;
   readonly logger: Logger;
@@ -60,6 +66,8 @@ export class CachedThreadPool {
   /** Most recently freed last: the warmest thread is reused first. */
   private readonly idle: HandlerThread[] = [];
   private readonly waiting: SocketPump[] = [];
+  /** Each waiting connection's deadline: --idle-timeout after it was accepted. */
+  private readonly waitTimers = new Map<SocketPump, NodeJS.Timeout>();
   private readonly open = new Set<SocketPump>();
   private readonly freeSlots: number[] = [];
   private nextSlot = 0;
@@ -98,6 +106,11 @@ export class CachedThreadPool {
     return this.serving + this.waiting.length;
   }
 
+  /** Whether a new connection would be served or may wait: false once `maxWaiting` connections wait. */
+  get admits(): boolean {
+    return this.idle.length > 0 || this.threads.size < this.options.maxThreads || this.waiting.length < this.options.maxWaiting;
+  }
+
   /** A new connection: served by an idle thread, or a new one, or it waits. */
   serve(socket: Socket, id: number): void {
     const pump = new SocketPump(
@@ -108,7 +121,7 @@ export class CachedThreadPool {
     );
     this.open.add(pump);
     const thread = this.idle.pop() ?? (this.threads.size < this.options.maxThreads ? this.start() : undefined);
-    if (thread === undefined) this.waiting.push(pump);
+    if (thread === undefined) this.wait(pump);
     else this.assign(thread, pump);
   }
 
@@ -131,7 +144,10 @@ export class CachedThreadPool {
   /** SIGTERM: waiting connections (dialect unknown) are closed, served ones shut down; resolves when all sockets closed or the time is up. */
   async shutdown(drainTimeoutMs: number): Promise<void> {
     this.shuttingDown = true;
-    for (const pump of this.waiting.splice(0)) pump.close(EMPTY);
+    for (const pump of this.waiting.splice(0)) {
+      this.stopWaiting(pump);
+      pump.close(EMPTY);
+    }
     for (const thread of this.threads.values()) if (thread.pump !== undefined) this.post(thread, { kind: 'shutdown' });
     if (this.open.size === 0) return;
     await new Promise<void>((resolve) => {
@@ -194,12 +210,34 @@ export class CachedThreadPool {
 
   private assign(thread: HandlerThread, pump: SocketPump): void {
     clearTimeout(thread.retireTimer);
+    this.stopWaiting(pump);
     thread.state = 'busy';
     thread.pump = pump;
     this.serving += 1;
     thread.buffers.reset();
     pump.attach(thread.buffers);
-    this.post(thread, { kind: 'serve', id: pump.id, peer: pump.peerName });
+    // The time it waited counts against its idle timeout, as if a thread had served it from the accept.
+    this.post(thread, { kind: 'serve', id: pump.id, peer: pump.peerName, waitedMs: performance.now() - pump.acceptedAt });
+  }
+
+  /** No thread for it now: it waits in line, and is turned away with ERR BUSY if none frees up within --idle-timeout. */
+  private wait(pump: SocketPump): void {
+    this.waiting.push(pump);
+    const { idleTimeoutMs } = this.options.limits;
+    if (idleTimeoutMs === 0) return;
+    const timer = setTimeout(() => {
+      const index = this.waiting.indexOf(pump);
+      if (index >= 0) this.waiting.splice(index, 1);
+      this.waitTimers.delete(pump);
+      this.options.stats.countError('BUSY');
+      pump.close(refusalBytes(pump.received, 'BUSY', `no thread free within ${idleTimeoutMs / 1000} s`));
+    }, idleTimeoutMs);
+    this.waitTimers.set(pump, timer);
+  }
+
+  private stopWaiting(pump: SocketPump): void {
+    clearTimeout(this.waitTimers.get(pump));
+    this.waitTimers.delete(pump);
   }
 
   private handle(thread: HandlerThread, message: FromThread): void {
@@ -275,6 +313,7 @@ export class CachedThreadPool {
 
   private forget(pump: SocketPump): void {
     this.open.delete(pump);
+    this.stopWaiting(pump);
     const index = this.waiting.indexOf(pump);
     if (index >= 0) this.waiting.splice(index, 1);
     if (this.open.size === 0) this.drained?.();
