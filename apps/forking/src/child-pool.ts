@@ -1,20 +1,31 @@
 /**
  * What both modes share in the parent: the live children, the sockets waiting for
- * one, the server-wide connection count, the counters of children gone, and the drain.
- * The two modes differ only in when a child is forked and which child gets a socket.
+ * one (at most --max-waiting, each at most --idle-timeout), the server-wide connection
+ * count, the counters of children gone, and the drain. The two modes differ only in
+ * when a child is forked and which child gets a socket.
  */
 import type { Socket } from 'node:net';
-import { type Logger, ServerStats, type StatsSnapshot, sumSnapshots } from '@echoplex/core';
+import { closeLingering, type Logger, refusalBytes, ServerStats, type StatsSnapshot, sumSnapshots } from '@echoplex/core';
 import { type ChildExit, ForkedChild, type ParentServices } from './forked-child.js';
 import type { ChildConfig } from './ipc.js';
 
 /** Children get this much less than --drain-timeout, so they close their own sockets before the parent's deadline. */
 const DRAIN_MARGIN_MS = 200;
+/** A connection turned away after its wait gets this long for the bytes it sent (the parent never read them) to name its dialect. */
+const SNIFF_GRACE_MS = 50;
 
 export interface PoolOptions {
   readonly child: ChildConfig;
   readonly services: ParentServices;
   readonly maxConnections: number;
+  /** Sockets that may wait for a child at once; the next one is refused. */
+  readonly maxWaiting: number;
+  /** How long a socket waits for a child before ERR BUSY (--idle-timeout; 0: no limit). */
+  readonly waitTimeoutMs: number;
+  /** The parent's counters, where its own refusals count. */
+  readonly stats: ServerStats;
+  /** Answers the socket's first request ERR BUSY in the parent, and closes it. */
+  readonly refuse: (socket: Socket, id: number) => void;
   readonly logger: Logger;
 }
 
@@ -22,6 +33,9 @@ export interface PoolOptions {
 export interface WaitingSocket {
   readonly socket: Socket;
   readonly id: number;
+  /** When it was accepted: its wait counts against its idle timeout once a child has it. */
+  readonly acceptedAt: number;
+  readonly timer: NodeJS.Timeout | undefined;
 }
 
 export abstract class ChildPool {
@@ -41,9 +55,9 @@ export abstract class ChildPool {
   /** A child ended: the mode decides what comes next. */
   protected abstract childExited(child: ForkedChild, exit: ChildExit): void;
 
-  /** The whole server's connections being served: the parent counts them for every child. */
+  /** What counts against --max-connections: connections children serve (the parent counts them), and those waiting for a child. */
   get connections(): number {
-    let total = 0;
+    let total = this.waiting.length;
     for (const child of this.children) total += child.connections;
     return total;
   }
@@ -62,11 +76,54 @@ export abstract class ChildPool {
     return this.connections + starting >= this.options.maxConnections;
   }
 
+  /** No child for it now: it waits in line (or is refused when the line is full), and gets ERR BUSY if its wait outlasts --idle-timeout. */
+  protected wait(socket: Socket, id: number): void {
+    if (this.waiting.length >= this.options.maxWaiting || this.isBusy()) return this.options.refuse(socket, id);
+    // The parent holds the socket meanwhile: a reset must not reach it as an unhandled 'error'.
+    socket.on('error', () => socket.destroy());
+    const { waitTimeoutMs } = this.options;
+    const timer = waitTimeoutMs === 0 ? undefined : setTimeout(() => this.turnAway(entry), waitTimeoutMs);
+    const entry: WaitingSocket = { socket, id, acceptedAt: performance.now(), timer };
+    this.waiting.push(entry);
+  }
+
+  /** The next waiting socket (oldest first), its wait over. */
+  protected nextWaiting(): WaitingSocket | undefined {
+    const next = this.waiting.shift();
+    clearTimeout(next?.timer);
+    return next;
+  }
+
+  /** Waited --idle-timeout: read what it sent so far, answer ERR BUSY in that dialect, and close. */
+  private turnAway(entry: WaitingSocket): void {
+    const index = this.waiting.indexOf(entry);
+    if (index < 0) return;
+    this.waiting.splice(index, 1);
+    const { socket } = entry;
+    const received: Buffer[] = [];
+    const answer = (): void => {
+      clearTimeout(grace);
+      socket.removeListener('data', collect);
+      if (socket.destroyed) return;
+      this.options.stats.countError('BUSY');
+      const seconds = this.options.waitTimeoutMs / 1000;
+      socket.write(refusalBytes(Buffer.concat(received), 'BUSY', `no child free within ${seconds} s`));
+      closeLingering(socket);
+    };
+    const collect = (chunk: Buffer): void => {
+      received.push(chunk);
+      answer();
+    };
+    const grace = setTimeout(answer, SNIFF_GRACE_MS);
+    socket.on('data', collect);
+    socket.resume();
+  }
+
   /** Every child's counters, plus those of children gone, summed. */
   async stats(): Promise<StatsSnapshot> {
     const snapshots = await Promise.all(this.liveChildren.map((child) => child.stats()));
     // Read after the await: a child that exited meanwhile answered undefined and is in `retired`.
-    return sumSnapshots([this.retired, ...snapshots.filter((snapshot) => snapshot !== undefined)]);
+    return sumSnapshots([this.retired, this.options.stats.snapshot(), ...snapshots.filter((snapshot) => snapshot !== undefined)]);
   }
 
   protected fork(): ForkedChild {
@@ -87,7 +144,7 @@ export abstract class ChildPool {
   async drain(timeoutMs: number): Promise<void> {
     this.stopping = true;
     // Waiting sockets have sent nothing the server read: their dialect is unknown, so they just close.
-    for (const { socket } of this.waiting.splice(0)) socket.destroy();
+    for (let next = this.nextWaiting(); next !== undefined; next = this.nextWaiting()) next.socket.destroy();
     const children = this.liveChildren;
     for (const child of children) child.drain(Math.max(0, timeoutMs - DRAIN_MARGIN_MS));
     let deadline: NodeJS.Timeout | undefined;

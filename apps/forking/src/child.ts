@@ -1,10 +1,20 @@
 /**
  * A child process. It owns the sockets the parent hands it and does their IO with
  * core's SocketSessions, exactly as the event-loop app does; only the hub and the
- * server-wide numbers live across the IPC channel, in the parent.
+ * server-wide numbers live across the IPC channel, in the parent. The channel is
+ * flow-controlled: while the parent lags behind what we send, our sockets are not read.
  */
 import { Socket } from 'node:net';
-import { RemoteHub, type ServerInfo, ServerStats, type ServerView, SocketSessions } from '@echoplex/core/sessions';
+import {
+  closeLingering,
+  OUTPUT_HIGH_WATER,
+  RemoteHub,
+  refusalBytes,
+  type ServerInfo,
+  ServerStats,
+  type ServerView,
+  SocketSessions,
+} from '@echoplex/core/sessions';
 import { type ChildConfig, isToChild, type ToParent } from './ipc.js';
 
 /** Without a parent there is no hub: serve what was received, say SHUTTING_DOWN, and go. */
@@ -13,12 +23,43 @@ const ORPHAN_DRAIN_MS = 1_000;
 const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig;
 const stats = new ServerStats();
 
+/** The sockets this child serves, paused together while the channel to the parent is backed up. */
+const sockets = new Set<Socket>();
+/** Sockets the relay paused (and only those: a socket paused for its own unread output stays with its session). */
+const pausedByRelay = new Set<Socket>();
+let relayBacklogged = false;
+
 function send(message: ToParent, sent?: () => void): void {
   if (process.send === undefined || !process.connected) {
     sent?.();
     return;
   }
-  process.send(message, undefined, undefined, () => sent?.());
+  // false: the channel's write queue is over Node's threshold. Its callback runs once this message is written.
+  const flowing = process.send(message, undefined, undefined, () => {
+    sent?.();
+    if (!flowing) relayDrained();
+  });
+  if (!flowing && !relayBacklogged) pauseForRelay();
+}
+
+/** A fast sender's SAYs must wait in its socket, not pile up in this child's IPC queue. */
+function pauseForRelay(): void {
+  relayBacklogged = true;
+  for (const socket of sockets) {
+    if (socket.isPaused()) continue;
+    socket.pause();
+    pausedByRelay.add(socket);
+  }
+}
+
+function relayDrained(): void {
+  if (!relayBacklogged) return;
+  relayBacklogged = false;
+  for (const socket of pausedByRelay) {
+    // Still over its output mark: its session paused it meanwhile, and resumes it on 'drain'.
+    if (!socket.destroyed && socket.writableLength <= OUTPUT_HIGH_WATER) socket.resume();
+  }
+  pausedByRelay.clear();
 }
 
 let nextCall = 1;
@@ -42,7 +83,41 @@ const view: ServerView = {
 const hub = new RemoteHub((call) => send({ kind: 'hub', call }));
 const sessions = new SocketSessions({ limits: config.limits, hub, server: view, stats, servedBy: `pid ${process.pid}` });
 
-function serve(socket: Socket, id: number, busy: boolean): void {
+/** Requests this child has answered, over all its connections. */
+const requestsSoFar = (): number =>
+  Object.values(stats.requests).reduce((sum, byCommand) => Object.values(byCommand).reduce((total, count) => total + count, sum), 0);
+
+/**
+ * A connection that waited `waitedMs` for a child: its first request must still be done
+ * within --idle-timeout of the accept. The session's own timer starts now, so this one
+ * cuts it first, as the session would: silently if it sent nothing, else ERR TIMEOUT.
+ */
+function limitFirstRequest(socket: Socket, waitedMs: number): void {
+  const { idleTimeoutMs } = config.limits;
+  if (idleTimeoutMs === 0 || waitedMs <= 0) return;
+  const requestsBefore = requestsSoFar();
+  const firstBytes: Buffer[] = [];
+  let seen = 0;
+  const watch = (chunk: Buffer): void => {
+    if (seen < 16) firstBytes.push(chunk.subarray(0, 16));
+    seen += chunk.length;
+  };
+  socket.on('data', watch);
+  const timer = setTimeout(
+    () => {
+      socket.removeListener('data', watch);
+      if (socket.destroyed || socket.writableEnded || requestsSoFar() !== requestsBefore) return;
+      stats.countError('TIMEOUT');
+      if (seen > 0)
+        socket.write(refusalBytes(Buffer.concat(firstBytes), 'TIMEOUT', `request not completed within ${idleTimeoutMs / 1000} s`));
+      closeLingering(socket);
+    },
+    Math.max(0, idleTimeoutMs - waitedMs),
+  );
+  socket.once('close', () => clearTimeout(timer));
+}
+
+function serve(socket: Socket, id: number, busy: boolean, waitedMs: number): void {
   // A socket rebuilt from a passed handle loses the listener's options: answer after the peer's FIN, as the event-loop app does.
   socket.allowHalfOpen = true;
   let released = false;
@@ -54,7 +129,17 @@ function serve(socket: Socket, id: number, busy: boolean): void {
   // The server ending its side is the session closing: from then on it no longer counts.
   socket.once('finish', release);
   socket.once('close', release);
+  sockets.add(socket);
+  socket.once('close', () => {
+    sockets.delete(socket);
+    pausedByRelay.delete(socket);
+  });
   sessions.serve(socket, id, busy);
+  if (relayBacklogged && !socket.isPaused()) {
+    socket.pause();
+    pausedByRelay.add(socket);
+  }
+  if (!busy) limitFirstRequest(socket, waitedMs);
   // Registered after the session's own handlers, so its hub detach is sent before we go.
   if (config.once) socket.once('close', exit);
 }
@@ -79,7 +164,7 @@ process.on('message', (message: unknown, handle: unknown) => {
   if (!isToChild(message)) return;
   switch (message.kind) {
     case 'connection':
-      if (handle instanceof Socket) serve(handle, message.id, message.busy);
+      if (handle instanceof Socket) serve(handle, message.id, message.busy, message.waitedMs);
       break;
     case 'hub':
       hub.receive(message.event);

@@ -90,14 +90,14 @@ export class ForkedChild {
     return this.counted.size;
   }
 
-  /** Hands an accepted, unread socket over; the parent's copy closes once the child has it. */
-  serve(socket: Socket, id: number, busy: boolean): void {
+  /** Hands an accepted, unread socket over (it waited `waitedMs` for a child); the parent's copy closes once the child has it. */
+  serve(socket: Socket, id: number, busy: boolean, waitedMs: number): void {
     if (!this.alive) {
       socket.destroy();
       return;
     }
     if (!busy) this.counted.add(id);
-    const message: ToChild = { kind: 'connection', id, busy };
+    const message: ToChild = { kind: 'connection', id, busy, waitedMs };
     this.process.send(message, socket, { keepOpen: false }, (error) => {
       if (error === null) return;
       this.counted.delete(id);

@@ -15,7 +15,8 @@ export interface ChildConfig {
 
 /** Parent to child. A `connection` message carries the accepted socket as its handle. */
 export type ToChild =
-  | { readonly kind: 'connection'; readonly id: number; readonly busy: boolean }
+  /** `waitedMs`: how long it waited for a child, which counts against its idle timeout. */
+  | { readonly kind: 'connection'; readonly id: number; readonly busy: boolean; readonly waitedMs: number }
   | { readonly kind: 'hub'; readonly event: HubEvent }
   | { readonly kind: 'info'; readonly call: number; readonly info: ServerInfo }
   | { readonly kind: 'metrics'; readonly call: number; readonly text: string }

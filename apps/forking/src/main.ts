@@ -17,6 +17,9 @@ import {
   readCommandLine,
   runServer,
   type ServerInfo,
+  ServerStats,
+  type ServerView,
+  SocketSessions,
   sessionLimits,
 } from '@echoplex/core';
 import type { ChildPool, PoolOptions } from './child-pool.js';
@@ -34,11 +37,28 @@ const { server: config, model: flags } = readCommandLine({
     ] as const),
     workers: integerFlag('prefork: how many children', availableParallelism(), 1, 1_024),
     'max-children': integerFlag('per-connection: children at once; other connections wait', 40, 1, 10_000),
+    'max-waiting': integerFlag(
+      'connections waiting for a child at most; beyond, ERR BUSY (each waits --idle-timeout at most)',
+      64,
+      0,
+      100_000,
+    ),
   },
 });
 const logger = createLogger(MODEL, config.logLevel);
 const startedAt = Date.now();
 const metrics = new MetricsExporter(MODEL);
+const hub = new LocalHub();
+/** The parent's own counters: the connections it turned away itself. */
+const stats = new ServerStats();
+const view: ServerView = {
+  info: (done) => done(info()),
+  metrics: (done) => {
+    void renderMetrics().then(done);
+  },
+};
+// While no child can take a connection, the parent answers BUSY itself rather than fork a child to refuse it.
+const refusals = new SocketSessions({ limits: config, hub, server: view, stats, servedBy: 'parent' });
 
 const options: PoolOptions = {
   child: {
@@ -46,8 +66,16 @@ const options: PoolOptions = {
     drainTimeoutMs: config.drainTimeoutMs,
     once: flags.mode === 'per-connection',
   },
-  services: { relay: new HubRelay(new LocalHub()), info, metrics: renderMetrics },
+  services: { relay: new HubRelay(hub), info, metrics: renderMetrics },
   maxConnections: config.maxConnections,
+  maxWaiting: flags['max-waiting'],
+  waitTimeoutMs: config.idleTimeoutMs,
+  stats,
+  refuse: (socket, id) => {
+    refusals.serve(socket, id, true);
+    // Accepted paused (pauseOnConnect): the refusal reads the first request to answer in its dialect.
+    socket.resume();
+  },
   logger,
 };
 const pool: ChildPool =
@@ -105,6 +133,8 @@ await runServer({
   listener,
   connections: () => pool.connections,
   start: () => pool.start(),
-  drain: (drainTimeoutMs) => pool.drain(drainTimeoutMs),
+  drain: async (drainTimeoutMs) => {
+    await Promise.all([pool.drain(drainTimeoutMs), refusals.shutdown(drainTimeoutMs)]);
+  },
   announce: { mode: flags.mode },
 });

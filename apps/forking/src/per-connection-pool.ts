@@ -1,10 +1,12 @@
 /**
  * Fork per connection (Python's ForkingMixIn): each accepted socket gets a fresh child
  * that exits when the connection ends. At most --max-children live at once; the other
- * connections wait, accepted and unread, until a child exits.
+ * connections wait, accepted and unread, until a child exits (at most --max-waiting of
+ * them, each at most --idle-timeout). Over --max-connections the parent answers BUSY
+ * itself: no child is forked to refuse a connection.
  */
 import type { Socket } from 'node:net';
-import { ChildPool, type PoolOptions, type WaitingSocket } from './child-pool.js';
+import { ChildPool, type PoolOptions } from './child-pool.js';
 
 export class PerConnectionPool extends ChildPool {
   /** Children forked for a connection that counts, and not yet handed its socket. */
@@ -22,8 +24,10 @@ export class PerConnectionPool extends ChildPool {
   }
 
   accept(socket: Socket, id: number): void {
-    this.waiting.push({ socket, id });
-    this.dispatch();
+    // Counting children still starting and connections waiting, so a burst cannot overshoot --max-connections.
+    if (this.isBusy(this.starting)) return this.options.refuse(socket, id);
+    if (this.waiting.length === 0 && this.children.size < this.maxChildren && !this.stopping) this.forkFor(socket, id, 0);
+    else this.wait(socket, id);
   }
 
   protected childExited(): void {
@@ -32,20 +36,19 @@ export class PerConnectionPool extends ChildPool {
 
   private dispatch(): void {
     while (!this.stopping && this.children.size < this.maxChildren) {
-      const next = this.waiting.shift();
+      const next = this.nextWaiting();
       if (next === undefined) return;
-      this.forkFor(next);
+      this.forkFor(next.socket, next.id, performance.now() - next.acceptedAt);
     }
   }
 
-  /** Busy is decided now, counting children still starting, so a burst cannot overshoot --max-connections. */
-  private forkFor({ socket, id }: WaitingSocket): void {
-    const busy = this.isBusy(this.starting);
-    if (!busy) this.starting += 1;
+  /** Until the child has the socket, the connection counts as starting. */
+  private forkFor(socket: Socket, id: number, waitedMs: number): void {
+    this.starting += 1;
     const child = this.fork();
     void Promise.race([child.ready.then(() => true), child.exited.then(() => false)]).then((ready) => {
-      if (!busy) this.starting -= 1;
-      if (ready && !this.stopping) child.serve(socket, id, busy);
+      this.starting -= 1;
+      if (ready && !this.stopping) child.serve(socket, id, false, waitedMs);
       else socket.destroy();
     });
   }

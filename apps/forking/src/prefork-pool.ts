@@ -36,8 +36,8 @@ export class PreforkPool extends ChildPool {
 
   accept(socket: Socket, id: number): void {
     const child = this.pick();
-    if (child === undefined) this.waiting.push({ socket, id });
-    else child.serve(socket, id, this.isBusy());
+    if (child === undefined) this.wait(socket, id);
+    else child.serve(socket, id, this.isBusy(), 0);
   }
 
   protected childExited(child: ForkedChild): void {
@@ -53,7 +53,9 @@ export class PreforkPool extends ChildPool {
   private spawn(): ForkedChild {
     const child = this.fork();
     void child.ready.then(() => {
-      for (let next = this.waiting.shift(); next !== undefined; next = this.waiting.shift()) this.accept(next.socket, next.id);
+      for (let next = this.nextWaiting(); next !== undefined; next = this.nextWaiting()) {
+        (this.pick() ?? child).serve(next.socket, next.id, this.isBusy(), performance.now() - next.acceptedAt);
+      }
     });
     return child;
   }
