@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { appDirectory, appEntryPoint } from './server-process.js';
 
-export type ModelName = 'event-loop' | 'blocking' | 'worker-pool' | 'forking';
+export type ModelName = 'event-loop' | 'blocking' | 'worker-pool' | 'forking' | 'coroutine';
 
 export interface ModelVariant {
   readonly model: ModelName;
@@ -20,6 +20,7 @@ export const MODEL_VARIANTS: readonly ModelVariant[] = [
   { model: 'worker-pool', flags: ['--workers', '4'], spreads: true },
   { model: 'forking', flags: ['--mode', 'prefork'], spreads: true },
   { model: 'forking', flags: ['--mode', 'per-connection'], spreads: true },
+  { model: 'coroutine', flags: [], spreads: false },
 ];
 
 /** `worker-pool --workers 4`: how a variant reads in test names. */

@@ -1,0 +1,177 @@
+/**
+ * The socket a coroutine sees: blocking's API (`recv`, `sendall`, `settimeout`, `close`,
+ * with the same errors), each call returning a promise, over a node:net socket on the
+ * one loop. `await socket.recv(n)` suspends this connection's handler and nobody else's.
+ *
+ * The socket's bytes wait in a small queue until the coroutine asks for them; while it is
+ * busy elsewhere (awaiting a `sendall` to a slow reader) and the queue is full, the socket
+ * stops reading, so the kernel's buffers fill and TCP tells the client to wait.
+ */
+import type { Socket } from 'node:net';
+import { closeLingering, type HandlerSocket, type PeerName, SocketError, SocketTimeout } from '@echoplex/core';
+
+/** Bytes read ahead of the coroutine before the socket stops reading: a kernel receive buffer's worth. */
+export const RECEIVE_QUEUE_BYTES = 64 * 1024;
+
+const EMPTY = Buffer.alloc(0);
+const SENT: Promise<void> = Promise.resolve();
+
+interface Receiver {
+  readonly maxBytes: number;
+  readonly resolve: (bytes: Buffer) => void;
+  readonly reject: (error: Error) => void;
+}
+
+export class CoroutineSocket implements HandlerSocket {
+  /** Undefined waits forever; 0 never waits. */
+  private timeoutMs: number | undefined;
+  private closed = false;
+  /** The peer sent FIN, or the socket is gone. */
+  private ended = false;
+  private failure: SocketError | undefined;
+  private readonly queue: Buffer[] = [];
+  private queuedBytes = 0;
+  private paused = false;
+  /** The coroutine awaiting `recv`, if it is. */
+  private receiver: Receiver | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => this.arrived(chunk));
+    socket.on('end', () => this.finish());
+    socket.on('error', (error: Error) => {
+      this.failure ??= new SocketError('ECONNRESET', error.message);
+      this.finish();
+    });
+    socket.on('close', () => this.finish());
+  }
+
+  /** Up to `maxBytes` bytes; b'' once the peer closed (or this socket was closed while waiting). */
+  recv(maxBytes: number): Promise<Buffer> {
+    if (this.closed) return Promise.reject(new SocketError('EBADF', 'the socket is closed'));
+    if (this.receiver !== undefined) return Promise.reject(new Error('recv while another recv of this socket waits'));
+    if (this.queuedBytes > 0) return Promise.resolve(this.take(maxBytes));
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.ended) return Promise.resolve(EMPTY);
+    const { timeoutMs } = this;
+    if (timeoutMs === 0) return Promise.reject(new SocketTimeout('timed out'));
+    return new Promise<Buffer>((resolve, reject) => {
+      this.receiver = { maxBytes, resolve, reject };
+      if (timeoutMs !== undefined) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.receiver = undefined;
+          reject(new SocketTimeout('timed out'));
+        }, timeoutMs);
+      }
+    });
+  }
+
+  /** Resolves once the kernel took every byte; a slow reader keeps it waiting (that is the backpressure). */
+  sendall(bytes: Uint8Array): Promise<void> {
+    if (this.closed) return Promise.reject(new SocketError('EBADF', 'the socket is closed'));
+    if (this.failure !== undefined || this.socket.destroyed) return Promise.reject(new SocketError('EPIPE', 'broken pipe'));
+    if (bytes.length === 0) return SENT;
+    let settle: ((error: Error | null | undefined) => void) | undefined;
+    this.socket.write(bytes, (error) => settle?.(error));
+    // Nothing left in Node's buffer: the kernel took it all during the write, as it mostly does.
+    if (this.socket.writableLength === 0) return SENT;
+    return new Promise<void>((resolve, reject) => {
+      settle = (error) => (error ? reject(new SocketError('EPIPE', error.message)) : resolve());
+    });
+  }
+
+  /** Bytes written and not yet taken by the kernel: what `--max-outbound` bounds. */
+  outboundBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Sends what is queued, then FIN; a coroutine waiting in `recv` gets b''. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.wake(EMPTY);
+    if (this.socket.destroyed) return;
+    if (this.failure !== undefined) this.socket.destroy();
+    else closeLingering(this.socket);
+  }
+
+  /** Seconds, as in Python: null waits forever, 0 never waits. */
+  settimeout(seconds: number | null): void {
+    this.timeoutMs = seconds === null ? undefined : Math.max(0, seconds * 1000);
+  }
+
+  gettimeout(): number | null {
+    return this.timeoutMs === undefined ? null : this.timeoutMs / 1000;
+  }
+
+  getpeername(): PeerName {
+    const { remoteAddress, remotePort } = this.socket;
+    return { address: remoteAddress ?? String(this.socket.address()), port: remotePort ?? 0 };
+  }
+
+  private arrived(chunk: Buffer): void {
+    if (this.receiver !== undefined && chunk.length <= this.receiver.maxBytes) return this.wake(chunk);
+    this.queue.push(chunk);
+    this.queuedBytes += chunk.length;
+    if (this.receiver !== undefined) return this.wake(this.take(this.receiver.maxBytes));
+    if (this.queuedBytes >= RECEIVE_QUEUE_BYTES && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  /** What the queue holds, up to `maxBytes`, in one buffer. */
+  private take(maxBytes: number): Buffer {
+    let bytes: Buffer;
+    const head = this.queue[0] as Buffer;
+    if (head.length >= maxBytes || this.queue.length === 1) {
+      bytes = head.length > maxBytes ? head.subarray(0, maxBytes) : head;
+      if (bytes.length === head.length) this.queue.shift();
+      else this.queue[0] = head.subarray(bytes.length);
+    } else {
+      const parts: Buffer[] = [];
+      let size = 0;
+      while (this.queue.length > 0 && size + (this.queue[0] as Buffer).length <= maxBytes) {
+        const part = this.queue.shift() as Buffer;
+        parts.push(part);
+        size += part.length;
+      }
+      bytes = Buffer.concat(parts, size);
+    }
+    this.queuedBytes -= bytes.length;
+    if (this.paused && this.queuedBytes < RECEIVE_QUEUE_BYTES) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    return bytes;
+  }
+
+  /** The peer ended, or the socket failed or closed: a waiting `recv` learns it now. */
+  private finish(): void {
+    this.ended = true;
+    if (this.receiver === undefined) return;
+    if (this.failure !== undefined) {
+      const { reject } = this.receiver;
+      this.clearReceiver();
+      reject(this.failure);
+    } else {
+      this.wake(EMPTY);
+    }
+  }
+
+  private wake(bytes: Buffer): void {
+    const receiver = this.receiver;
+    if (receiver === undefined) return;
+    this.clearReceiver();
+    receiver.resolve(bytes);
+  }
+
+  private clearReceiver(): void {
+    this.receiver = undefined;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * What a handler written against a socket API (recv, sendall, settimeout, close) shares,
+ * whether its calls block a thread (apps/blocking) or are awaited on one loop
+ * (apps/coroutine): the socket's errors, and the Session wired to the socket so that the
+ * handler's loop reads as the textbook's: `bytes = recv()`, `sendall(connection.receive(bytes))`.
+ */
+import { Session, type SessionOptions, type SessionTransport } from './session.js';
+
+/** A `recv` that waited out its timeout (Python's `socket.timeout`). */
+export class SocketTimeout extends Error {
+  override readonly name = 'SocketTimeout';
+}
+
+/** The connection is gone under us, or the socket was used after `close`. */
+export class SocketError extends Error {
+  override readonly name = 'SocketError';
+
+  constructor(
+    readonly code: 'ECONNRESET' | 'EPIPE' | 'EBADF',
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+/** The peer as `getpeername()` reports it: an address and port, or a socket path and 0. */
+export interface PeerName {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** The calls of a handler's socket that the session's output needs: blocking ones return nothing, awaited ones a promise. */
+export interface HandlerSocket {
+  /** Returns (or resolves) once every byte is handed over; a slow reader makes it wait. */
+  sendall(bytes: Uint8Array): void | Promise<void>;
+  /** Bytes written and not yet taken by the peer: what `--max-outbound` bounds. */
+  outboundBytes(): number;
+  /** Sends what is queued, then FIN. */
+  close(): void;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * One connection's Session as a handler loop drives it. The replies to what `receive` was
+ * given come back from it, for the loop to `sendall`; output the session makes at any other
+ * moment (a room's push, an ERR TIMEOUT, SHUTTING_DOWN) goes to `sendall` at once, unawaited.
+ * The session's idle timer becomes a deadline, and the deadline the timeout of the next recv.
+ */
+export class HandlerConnection {
+  readonly session: Session;
+  private deadline: number | undefined;
+  /** Inside `receive`: output is held for the loop to send. */
+  private receiving = false;
+  private readonly replies: Uint8Array[] = [];
+  private replyBytes = 0;
+
+  constructor(
+    private readonly socket: HandlerSocket,
+    options: Omit<SessionOptions, 'transport'>,
+  ) {
+    const transport: SessionTransport = {
+      write: (bytes) => this.write(bytes),
+      outboundBytes: () => socket.outboundBytes() + this.replyBytes,
+      // Closed during `receive` (QUIT, a fatal error): the loop sends the replies, sees the session closed, closes the socket.
+      close: () => {
+        if (!this.receiving) socket.close();
+      },
+      setTimer: (ms) => {
+        this.deadline = ms === undefined ? undefined : performance.now() + ms;
+      },
+    };
+    this.session = new Session({ ...options, transport });
+  }
+
+  /** For `settimeout` before the next recv: seconds until the session's deadline, or null for none. */
+  timeout(): number | null {
+    return this.deadline === undefined ? null : Math.max(0, this.deadline - performance.now()) / 1000;
+  }
+
+  /** Feeds received bytes to the session; returns its replies (often none, as for SAY), to be sent with `sendall`. */
+  receive(bytes: Buffer): Uint8Array {
+    this.receiving = true;
+    try {
+      this.session.receive(bytes);
+    } finally {
+      this.receiving = false;
+    }
+    return this.takeReplies();
+  }
+
+  private write(bytes: Buffer): void {
+    if (this.receiving) {
+      this.replies.push(bytes);
+      this.replyBytes += bytes.length;
+      return;
+    }
+    // Sent from outside the handler's loop, which does not wait for it: a failure shows at the loop's next recv.
+    const sent = this.socket.sendall(bytes);
+    if (sent !== undefined) sent.catch(() => {});
+  }
+
+  private takeReplies(): Uint8Array {
+    if (this.replies.length === 0) return EMPTY;
+    const bytes = this.replies.length === 1 ? (this.replies[0] as Uint8Array) : Buffer.concat(this.replies, this.replyBytes);
+    this.replies.length = 0;
+    this.replyBytes = 0;
+    return bytes;
+  }
+}
