@@ -72,6 +72,7 @@ function info(): ServerInfo {
     threads: pool.liveThreads,
     processes: 1,
     connections: pool.connections,
+    rooms: hub.roomCount,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     protocol: 1,
     threadsBusy: pool.busyThreads,

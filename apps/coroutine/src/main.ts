@@ -34,7 +34,8 @@ const view: ServerView = {
     void metrics.render({ connections: coroutines.size, stats }).then(done);
   },
 };
-const coroutines = new Coroutines({ limits: config, hub: new LocalHub(), server: view, stats, servedBy: `pid ${process.pid}` });
+const hub = new LocalHub();
+const coroutines = new Coroutines({ limits: config, hub, server: view, stats, servedBy: `pid ${process.pid}` });
 
 function info(): ServerInfo {
   return {
@@ -43,6 +44,7 @@ function info(): ServerInfo {
     threads: 1,
     processes: 1,
     connections: coroutines.size,
+    rooms: hub.roomCount,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     protocol: 1,
   };

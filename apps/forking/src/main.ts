@@ -89,6 +89,7 @@ function info(): ServerInfo {
     threads: processes,
     processes,
     connections: pool.connections,
+    rooms: hub.roomCount,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     protocol: 1,
     mode: flags.mode,

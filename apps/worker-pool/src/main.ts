@@ -33,6 +33,7 @@ const { server: config, model: flags } = readCommandLine({
 const logger = createLogger(MODEL, config.logLevel);
 const startedAt = Date.now();
 const metrics = new MetricsExporter(MODEL);
+const hub = new LocalHub();
 
 function info(): ServerInfo {
   return {
@@ -41,6 +42,7 @@ function info(): ServerInfo {
     threads: pool.size + 1,
     processes: 1,
     connections: pool.serving,
+    rooms: hub.roomCount,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     protocol: 1,
     workers: pool.size,
@@ -70,7 +72,7 @@ const pool = new WorkerPool(
     limits: sessionLimits(config),
     faultInjection: flags['fault-injection'],
   }),
-  new HubRelay(new LocalHub()),
+  new HubRelay(hub),
   { info, metrics: renderMetrics },
   logger,
 );

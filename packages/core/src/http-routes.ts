@@ -1,13 +1,14 @@
 /** The HTTP dialect's routes: which paths exist, which methods each allows, and the names they carry in metrics. */
 
 export type HttpRoute =
-  | { readonly name: 'ECHO' | 'PING' | 'WORK' | 'INFO' | 'METRICS'; readonly allow: readonly string[] }
+  | { readonly name: 'STATUS' | 'ECHO' | 'PING' | 'WORK' | 'INFO' | 'METRICS'; readonly allow: readonly string[] }
   | { readonly name: 'ROOM_POST' | 'ROOM_GET'; readonly allow: readonly string[]; readonly room: string };
 
 const GET = ['GET', 'HEAD'] as const;
 const POST = ['POST'] as const;
 
 const FIXED_ROUTES: Readonly<Record<string, HttpRoute>> = {
+  '/': { name: 'STATUS', allow: GET },
   '/echo': { name: 'ECHO', allow: POST },
   '/ping': { name: 'PING', allow: GET },
   '/work': { name: 'WORK', allow: POST },

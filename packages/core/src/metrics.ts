@@ -20,15 +20,19 @@ export interface ModelGauge {
 /**
  * Renders samples as Prometheus text. The registry holds collectors that read the
  * latest sample, so each scrape shows the whole server as the model summed it.
+ * Echoplex's own series come first, then prom-client's process metrics, from a registry
+ * of their own: a person reading `curl /metrics` sees the server before the runtime.
  */
 export class MetricsExporter {
   private readonly registry = new Registry();
+  private readonly processRegistry = new Registry();
   private sample: MetricsSample | undefined;
   private readonly modelGauges = new Map<string, Gauge>();
 
   constructor(model: string) {
     this.registry.setDefaultLabels({ model });
-    collectDefaultMetrics({ register: this.registry });
+    this.processRegistry.setDefaultLabels({ model });
+    collectDefaultMetrics({ register: this.processRegistry });
     const exporter = this;
     const counter = (name: string, help: string, read: (stats: StatsSnapshot) => number) =>
       new Counter({
@@ -91,7 +95,8 @@ export class MetricsExporter {
       metric.reset();
       for (const { labels, value } of gauge.values) metric.set(labels ?? {}, value);
     }
-    return this.registry.metrics();
+    const [own, process] = await Promise.all([this.registry.metrics(), this.processRegistry.metrics()]);
+    return `${own}\n${process}`;
   }
 
   get contentType(): string {

@@ -36,6 +36,7 @@ import { matchRoute } from './http-routes.js';
 import type { Hub, HubResult, RoomMembers } from './hub.js';
 import type { ServerInfo, ServerView } from './server-view.js';
 import type { ServerStats } from './stats.js';
+import { renderStatusPage } from './status-page.js';
 
 /** The limits a session enforces (a subset of the server config). */
 export interface SessionLimits {
@@ -396,9 +397,19 @@ export class Session {
             respond({ status: 200, contentType: 'application/json', body: JSON.stringify({ room: members.room, members: members.nicks }) }),
         );
       case 'INFO':
+        // Indented: a person reads /info in a browser or curl; programs parse it the same.
         return this.await<ServerInfo>(
           (done) => server.info(done),
-          (info) => respond({ status: 200, contentType: 'application/json', body: JSON.stringify(this.describe(info)) }),
+          (info) => respond({ status: 200, contentType: 'application/json', body: `${JSON.stringify(this.describe(info), null, 2)}\n` }),
+        );
+      case 'STATUS':
+        return this.await<ServerInfo>(
+          (done) => server.info(done),
+          (info) =>
+            this.await<string>(
+              (done) => server.metrics(done),
+              (text) => respond({ status: 200, contentType: 'text/html; charset=utf-8', body: renderStatusPage(info, text) }),
+            ),
         );
       case 'METRICS':
         return this.await<string>(
@@ -442,7 +453,9 @@ export class Session {
   }
 
   private describe(info: object): object {
-    return { ...info, servedBy: this.options.servedBy, connectionId: this.id, nick: this.nick, room: this.room ?? null };
+    // HTTP connections take no guest nick and join no room: they report null for both.
+    const nick = this.dialect === 'http' ? null : this.nick;
+    return { ...info, servedBy: this.options.servedBy, connectionId: this.id, nick, room: this.room ?? null };
   }
 
   /** Runs a hub or server call; later requests wait for it, whether it completes now or later. */

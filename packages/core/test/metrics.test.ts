@@ -29,6 +29,22 @@ describe('MetricsExporter', () => {
     expect(text).toContain('echoplex_bytes_received_total{model="test"} 10');
   });
 
+  it("lists echoplex's own series, model gauges included, before prom-client's", async () => {
+    const text = await new MetricsExporter('test').render({
+      connections: 1,
+      stats: new ServerStats().snapshot(),
+      gauges: { echoplex_workers: { help: 'workers', values: [{ value: 4 }] } },
+    });
+    const names = text
+      .split('\n')
+      .filter((line) => line.startsWith('# TYPE '))
+      .map((line) => line.split(' ')[2] as string);
+    const firstProcess = names.findIndex((name) => !name.startsWith('echoplex_'));
+    expect(names[0]).toBe('echoplex_connections');
+    expect(names.slice(firstProcess).filter((name) => name.startsWith('echoplex_'))).toEqual([]);
+    expect(names).toContain('echoplex_workers');
+  });
+
   it('keeps a model gauge first rendered without values usable once values come', async () => {
     const exporter = new MetricsExporter('test');
     const gauge = (values: { labels: { pid: string }; value: number }[]) => ({
