@@ -47,6 +47,7 @@ export async function runBench(plan: BenchPlan): Promise<BenchResults> {
       const steps = scenario.steps(plan.depth);
       for (const model of plan.models) {
         if (model.reference && !scenario.reference) continue;
+        if (model.scenarios !== undefined && !model.scenarios.includes(scenario.name)) continue;
         const samples: Array<{ step: (typeof steps)[number]; sample: Omit<RunSample, 'cleanExit'> }> = [];
         let cleanExit = false;
         try {

@@ -4,6 +4,7 @@ import { BENCH_USAGE, type BenchCommand, BenchFlagError, parseBenchFlags } from 
 import { runBench } from './bench-runner.js';
 import { compareResults, loadResults, renderComparison } from './compare.js';
 import { cpuProfile } from './cpu-profile.js';
+import { REDIS_MISSING_NOTE, redisServerPath } from './fanout-scenario.js';
 import { discoverModels } from './models.js';
 import { defaultResultsDir, writeReports } from './report-files.js';
 import { SCENARIOS } from './scenario-registry.js';
@@ -26,6 +27,7 @@ async function run(command: Extract<BenchCommand, { kind: 'run' }>): Promise<num
   const scenarios = SCENARIOS.filter((scenario) =>
     command.scenarios !== undefined ? command.scenarios.includes(scenario.name) : command.depth === 'full' || scenario.quick,
   );
+  if (scenarios.some((scenario) => scenario.name === 'fanout') && redisServerPath() === undefined) process.stderr.write(REDIS_MISSING_NOTE);
   const defaults = DEFAULTS[command.depth];
   const profile = cpuProfile(command.profile);
   const plan = {

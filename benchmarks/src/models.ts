@@ -2,6 +2,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { redisModel } from './fanout-scenario.js';
 
 export interface ModelEntry {
   readonly name: string;
@@ -9,6 +10,12 @@ export interface ModelEntry {
   readonly script: string;
   /** The bare `socket.pipe(socket)` server: echo scenarios only, replies mirror requests. */
   readonly reference: boolean;
+  /** Only these scenarios (a reference that speaks another protocol, as Redis does); absent: every one it can run. */
+  readonly scenarios?: readonly string[];
+  /** Another protocol than Echoplex's (Redis): the load generator is told, and no Echoplex ready phase runs. */
+  readonly protocol?: 'redis';
+  /** Extra load generator flags for this model's steps (Redis: `--redis`). */
+  readonly loadArgs?: Readonly<Record<string, string | number | boolean>>;
 }
 
 export const REFERENCE_MODEL = 'reference';
@@ -25,7 +32,8 @@ export function discoverModels(root = repoRoot): ModelEntry[] {
   names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const apps = names.map((name) => ({ name, script: path.join(appsDir, name, 'dist', 'main.js'), reference: false }));
   const reference = { name: REFERENCE_MODEL, script: path.join(root, 'benchmarks', 'dist', 'reference-server.js'), reference: true };
-  return [...apps, reference];
+  const redis = redisModel(root);
+  return [...apps, reference, ...(redis === undefined ? [] : [redis])];
 }
 
 function rank(name: string): number {

@@ -28,7 +28,7 @@ const LOAD_BOUND_SHARE = 0.9;
 
 export async function runStep(server: RunningServer, model: ModelEntry, step: ScenarioStep, settings: StepSettings): Promise<StepOutcome> {
   const timing = { duration: settings.durationSeconds, warmup: settings.warmupSeconds };
-  const withTiming = (args: LoadArgs): LoadArgs => ({ ...timing, ...(model.reference && { mirror: true }), ...args });
+  const withTiming = (args: LoadArgs): LoadArgs => ({ ...timing, ...(model.reference && { mirror: true }), ...args, ...model.loadArgs });
   const idleSeconds = step.load.kind === 'load' && typeof step.load.args.idle === 'number' ? step.load.args.idle : 0;
   const timeoutMs = (idleSeconds + settings.warmupSeconds + settings.durationSeconds) * 1000 + 60_000;
   const baselineRss = sampleTree(server.pid)?.rssBytes ?? 0;

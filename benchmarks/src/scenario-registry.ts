@@ -2,6 +2,7 @@
  * The scenarios, declared in one place: what each shows, its steps (a quick subset and the full
  * matrix), and whether the bare reference server can take part.
  */
+import { FANOUT_SCENARIO } from './fanout-scenario.js';
 import type { LoadArgs } from './load-process.js';
 import type { MetricName } from './metrics.js';
 
@@ -151,6 +152,7 @@ export const SCENARIOS: readonly Scenario[] = [
         : []),
     ],
   },
+  FANOUT_SCENARIO,
 ];
 
 export function findScenario(name: string): Scenario | undefined {

@@ -40,6 +40,7 @@ export function buildExchange(options: Pick<LoadOptions, 'scenario' | 'size' | '
       return { request, reply, payloadBytes: reply.length - 5 };
     }
     case 'chat':
-      throw new RangeError('chat has no fixed exchange: members build their own frames');
+    case 'fanout':
+      throw new RangeError(`${options.scenario} has no fixed exchange: members build their own messages`);
   }
 }

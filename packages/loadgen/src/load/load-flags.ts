@@ -30,6 +30,8 @@ Load model
   --work-iterations N    sha256 rounds per WORK request (default ${DEFAULT_LOAD_OPTIONS.workIterations})
   --room-size N          chat: members per room (default ${DEFAULT_LOAD_OPTIONS.roomSize}); chat's --rate defaults to 1000
   --threads N            worker threads the connections are spread over (default ${DEFAULT_LOAD_OPTIONS.threads}; 0 = main thread)
+  --window N             fanout: messages not yet delivered to every member, at most (default ${DEFAULT_LOAD_OPTIONS.window})
+  --redis                fanout against Redis pub/sub: SUBSCRIBE/PUBLISH instead of JOIN/SAY
   --mirror               expect replies identical to requests (the bare socket.pipe reference server)
   --connect-timeout T    give up on a connection after this long (default ${DEFAULT_LOAD_OPTIONS.connectTimeoutSeconds}s)
 
@@ -107,6 +109,8 @@ export function parseLoadFlags(argv: readonly string[]): LoadCommand | undefined
     ...(values['work-iterations'] !== undefined && { workIterations: parseCount(values['work-iterations'], 'work-iterations') }),
     ...(values['room-size'] !== undefined && { roomSize: parseCount(values['room-size'], 'room-size') }),
     ...(values['connect-timeout'] !== undefined && { connectTimeoutSeconds: parseDuration(values['connect-timeout'], 'connect-timeout') }),
+    ...(values.window !== undefined && { window: parseCount(values.window, 'window') }),
+    redis: values.redis ?? false,
     mirror: values.mirror ?? false,
   });
   const invalid = validateLoadOptions(options);
@@ -138,6 +142,8 @@ function parseFlagsStrictly(argv: readonly string[]) {
       'work-iterations': { type: 'string' },
       'room-size': { type: 'string' },
       'connect-timeout': { type: 'string' },
+      window: { type: 'string' },
+      redis: { type: 'boolean' },
       mirror: { type: 'boolean' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },

@@ -5,8 +5,10 @@ import type { Target } from '../target.js';
  * - `echo`, `ping`, `work`: one request type per connection, every reply checked byte for byte.
  * - `chat`: rooms of `roomSize` members, each SAYing at its share of `rate`; latency is send to receipt.
  * - `churn`: each connection slot connects, sends one ECHO, closes, and starts over.
+ * - `fanout`: one publisher, `connections` members in one room, at most `window` messages not yet
+ *   delivered to every member; `redis` speaks SUBSCRIBE/PUBLISH to a Redis server instead.
  */
-export const SCENARIOS = ['echo', 'ping', 'work', 'chat', 'churn'] as const;
+export const SCENARIOS = ['echo', 'ping', 'work', 'chat', 'churn', 'fanout'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface LoadOptions {
@@ -33,6 +35,10 @@ export interface LoadOptions {
   readonly idleSeconds: number;
   /** Give up on a connection that is not open after this long. */
   readonly connectTimeoutSeconds: number;
+  /** Fan-out: messages published and not yet delivered to every member, at most. */
+  readonly window: number;
+  /** Fan-out against Redis pub/sub (inline SUBSCRIBE/PUBLISH) instead of an Echoplex server. */
+  readonly redis: boolean;
 }
 
 export const DEFAULT_LOAD_OPTIONS = {
@@ -48,6 +54,8 @@ export const DEFAULT_LOAD_OPTIONS = {
   mirror: false,
   idleSeconds: 0,
   connectTimeoutSeconds: 10,
+  window: 16,
+  redis: false,
 } as const satisfies Omit<LoadOptions, 'target'>;
 
 /** Chat is always paced: this many SAYs per second over all members unless `rate` says otherwise. */
@@ -76,6 +84,9 @@ export function validateLoadOptions(options: LoadOptions): string | undefined {
   if (!Number.isInteger(options.roomSize) || options.roomSize < 2 || options.roomSize > 10_000) return 'room size must be 2..10000';
   if (options.scenario === 'chat' && options.connections < options.roomSize) return 'chat needs at least room-size connections';
   if (options.scenario === 'chat' && options.mirror) return 'chat cannot run against a mirror server';
+  if (!positiveInt(options.window) || options.window > 4096) return 'window must be an integer in 1..4096';
+  if (options.redis && options.scenario !== 'fanout') return 'redis is a fanout mode only';
+  if (options.scenario === 'fanout' && options.mirror) return 'fanout cannot run against a mirror server';
   if (!(options.connectTimeoutSeconds > 0)) return 'connect timeout must be above 0';
   return undefined;
 }

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { formatTarget } from '../target.js';
+import { runFanout } from './fanout.js';
 import { createHistogram, mergeEncoded, summarise } from './latency-histogram.js';
 import { type LoadOptions, validateLoadOptions, withDefaults } from './load-options.js';
 import type { LoadResult, TimelineSecond } from './load-result.js';
@@ -33,6 +34,7 @@ export async function runLoad(input: Partial<LoadOptions> & Pick<LoadOptions, 't
   const options = withDefaults(input);
   const invalid = validateLoadOptions(options);
   if (invalid !== undefined) throw new RangeError(invalid);
+  if (options.scenario === 'fanout') return runFanout(options, hooks);
   const shardCount = Math.max(1, Math.min(options.threads, options.connections));
   const runTag = `L${randomBytes(3).toString('hex')}`;
   const timeline = new TimelineMerger(shardCount, hooks.onSecond);
