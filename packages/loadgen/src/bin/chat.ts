@@ -1,15 +1,31 @@
 #!/usr/bin/env node
-/** `echoplex-chat`: an interactive terminal chat against any model; pushes show as they arrive, `bye` leaves. */
+/**
+ * `echoplex-chat`: a terminal chat against any model. Lines are handled one at a time, in the
+ * order typed or piped; pushes show as they arrive; `bye` or `/quit` (or the end of the input)
+ * leaves with exit 0. A prompt and line editing only when both ends are a terminal.
+ */
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
-import { formatPush, readTypedLine } from '../chat/chat-lines.js';
+import { CHAT_COMMANDS_HELP, formatPush, readTypedLine, type TypedLine } from '../chat/chat-lines.js';
 import { EchoplexClient } from '../client/echoplex-client.js';
 import { EchoplexError } from '../client/echoplex-error.js';
-import { parseTarget, type Target } from '../target.js';
+import { formatTarget, parseTarget, type Target } from '../target.js';
 
-const USAGE = `Usage: echoplex-chat [--target tcp://127.0.0.1:7000|unix:/path] [--nick NAME] [--room ROOM] [--text]
+const USAGE = `Usage: echoplex-chat [TARGET] [--nick NAME] [--room ROOM] [--text]
 
-Type a line to say it to the room. Commands: /join ROOM, /nick NAME, /who, /leave, and bye to leave.`;
+TARGET is tcp://HOST:PORT, HOST:PORT or unix:/PATH (default tcp://127.0.0.1:7000; --target TARGET works too).
+  --nick NAME    take this nick first
+  --room ROOM    join this room first
+  --text         speak the text dialect instead of binary frames
+  -h, --help     this text
+
+${CHAT_COMMANDS_HELP}
+
+Input may be piped: each line is handled in order, and the client leaves at the end of it.
+Exit codes: 0 left, 1 the server closed the connection, 2 bad flags, 3 could not connect.`;
+
+/** How long `bye` waits for the server's BYE and close before closing anyway. */
+const QUIT_WAIT_MS = 2000;
 
 interface ChatFlags {
   readonly target: Target;
@@ -19,11 +35,12 @@ interface ChatFlags {
 }
 
 function readFlags(argv: readonly string[]): ChatFlags | undefined {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: [...argv],
     strict: true,
+    allowPositionals: true,
     options: {
-      target: { type: 'string', default: 'tcp://127.0.0.1:7000' },
+      target: { type: 'string' },
       nick: { type: 'string' },
       room: { type: 'string' },
       text: { type: 'boolean', default: false },
@@ -31,24 +48,50 @@ function readFlags(argv: readonly string[]): ChatFlags | undefined {
     },
   });
   if (values.help) return undefined;
-  return { target: parseTarget(values.target), nick: values.nick, room: values.room, text: values.text };
+  if (positionals.length > 1) throw new Error(`one target at most, got ${positionals.join(' ')}`);
+  if (positionals.length === 1 && values.target !== undefined) throw new Error('give the target once: positional or --target');
+  const target = parseTarget(values.target ?? positionals[0] ?? 'tcp://127.0.0.1:7000');
+  return { target, nick: values.nick, room: values.room, text: values.text };
 }
+
+const messageOf = (error: unknown): string => (error instanceof EchoplexError || error instanceof Error ? error.message : String(error));
 
 async function main(argv: readonly string[]): Promise<number> {
   let flags: ChatFlags | undefined;
   try {
     flags = readFlags(argv);
   } catch (error) {
-    process.stderr.write(`echoplex-chat: ${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
+    process.stderr.write(`echoplex-chat: ${messageOf(error)}\nRun echoplex-chat --help for the flags.\n`);
     return 2;
   }
   if (flags === undefined) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const client = await EchoplexClient.connect(flags.target, { dialect: flags.text ? 'text' : 'binary' });
-  const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true });
+  const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  // Created before anything is awaited: the iterator buffers every line from here on, so piped input is never lost.
+  const rl = readline.createInterface({ input: process.stdin, output: interactive ? process.stdout : undefined, terminal: interactive });
+  const lines = rl[Symbol.asyncIterator]();
+  let prompting = interactive;
+  rl.on('close', () => {
+    prompting = false;
+  });
+  rl.on('SIGINT', () => rl.close());
+
+  let client: EchoplexClient;
+  try {
+    client = await EchoplexClient.connect(flags.target, { dialect: flags.text ? 'text' : 'binary' });
+  } catch (error) {
+    rl.close();
+    process.stderr.write(`echoplex-chat: cannot connect to ${formatTarget(flags.target)}: ${messageOf(error)}\n`);
+    return 3;
+  }
+
   const show = (line: string): void => {
+    if (!prompting) {
+      process.stdout.write(`${line}\n`);
+      return;
+    }
     // Print above the prompt without losing what the person is typing.
     readline.clearLine(process.stdout, 0);
     readline.cursorTo(process.stdout, 0);
@@ -57,87 +100,86 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   client.onPush((push) => show(formatPush(push)));
   client.onNotice((reply) => show(reply.kind === 'ERR' ? `! ${reply.error.toString()}` : `! ${reply.kind}`));
+  let leaving = false;
+  let serverClosed = false;
+  void client.closed.then(() => {
+    if (leaving) return;
+    serverClosed = true;
+    show('* the server closed the connection');
+    rl.close();
+  });
+
   const attempt = async (action: () => Promise<string | undefined>): Promise<void> => {
     try {
       const said = await action();
       if (said !== undefined) show(said);
     } catch (error) {
-      show(`! ${error instanceof EchoplexError ? error.message : error instanceof Error ? error.message : String(error)}`);
+      show(`! ${messageOf(error)}`);
     }
   };
-  if (flags.nick !== undefined) {
-    const nick = flags.nick;
-    await attempt(async () => `* you are ${await client.nick(nick)}`);
-  }
-  if (flags.room !== undefined) {
-    const room = flags.room;
-    await attempt(async () => `* joined ${await client.join(room)}`);
-  }
-  rl.setPrompt('> ');
-  rl.prompt();
-  let leaving = false;
-  const finished = new Promise<void>((resolve) => {
-    client.closed.then(() => {
-      if (!leaving) show('* the server closed the connection');
-      rl.close();
-      resolve();
-    });
-    rl.on('close', () => {
-      if (!leaving) {
-        leaving = true;
-        client.quit().catch(() => client.close());
-      }
-      resolve();
-    });
-  });
-  rl.on('line', (line) => {
-    const typed = readTypedLine(line);
+  const leave = async (): Promise<void> => {
+    leaving = true;
+    const gone = client.quit().catch(() => undefined);
+    await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, QUIT_WAIT_MS).unref())]);
+    client.close();
+  };
+  const handle = (typed: TypedLine): Promise<void> => {
     switch (typed.kind) {
       case 'nothing':
-        rl.prompt();
-        return;
       case 'bye':
-        leaving = true;
-        void attempt(async () => {
-          await client.quit();
-          rl.close();
-          return '* bye';
-        });
-        return;
+        return Promise.resolve();
+      case 'help':
+        show(CHAT_COMMANDS_HELP);
+        return Promise.resolve();
+      case 'refused':
+        show(`! ${typed.reason}`);
+        return Promise.resolve();
       case 'say':
-        void attempt(async () => {
+        return attempt(async () => {
           await client.say(typed.text);
           return undefined;
-        }).then(() => rl.prompt());
-        return;
+        });
       case 'join':
-        void attempt(async () => `* joined ${await client.join(typed.room)}`);
-        return;
+        return attempt(async () => `* joined ${await client.join(typed.room)}`);
       case 'nick':
-        void attempt(async () => `* you are ${await client.nick(typed.nick)}`);
-        return;
+        return attempt(async () => `* you are ${await client.nick(typed.nick)}`);
       case 'who':
-        void attempt(async () => {
+        return attempt(async () => {
           const who = await client.who();
           return `* ${who.room}: ${who.nicks.join(' ')}`;
         });
-        return;
       case 'leave':
-        void attempt(async () => `* left ${await client.leave()}`);
-        return;
+        return attempt(async () => `* left ${await client.leave()}`);
     }
-  });
-  await finished;
-  await Promise.race([client.closed, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+  };
+
+  if (flags.nick !== undefined) await handle({ kind: 'nick', nick: flags.nick });
+  if (flags.room !== undefined) await handle({ kind: 'join', room: flags.room });
+  if (prompting) {
+    rl.setPrompt('> ');
+    rl.prompt();
+  }
+  // One line at a time: a SAY is taken by the server before the next line is read, so order holds.
+  for (let next = await lines.next(); next.done !== true && !serverClosed; next = await lines.next()) {
+    const typed = readTypedLine(next.value);
+    if (typed.kind === 'bye') break;
+    await handle(typed);
+    if (prompting) rl.prompt();
+  }
+  rl.close();
+  if (serverClosed) return 1;
+  await leave();
+  show('* bye');
   return 0;
 }
 
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    // stdin may still be open (a terminal, a pipe not yet closed): leaving means leaving now.
+    process.exit(code);
   },
   (error: unknown) => {
-    process.stderr.write(`echoplex-chat: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
+    process.stderr.write(`echoplex-chat: ${messageOf(error)}\n`);
+    process.exit(1);
   },
 );

@@ -8,19 +8,55 @@ export type TypedLine =
   | { readonly kind: 'who' }
   | { readonly kind: 'leave' }
   | { readonly kind: 'bye' }
+  | { readonly kind: 'help' }
+  /** A `/word` the client does not know, or one missing its argument: refused here, never sent to the room. */
+  | { readonly kind: 'refused'; readonly reason: string }
   | { readonly kind: 'nothing' };
 
-/** `bye` (or `/quit`) leaves, `/join ROOM`, `/nick NAME`, `/who`, `/leave`; anything else is said to the room. */
+/** What `/help` prints. */
+export const CHAT_COMMANDS_HELP = [
+  'Type a line to say it to the room. Commands:',
+  '  /join ROOM   join ROOM (leaving the one you are in)',
+  '  /nick NAME   take the nick NAME',
+  '  /who         list the members of your room',
+  '  /leave       leave your room',
+  '  /help        this list',
+  '  /quit, bye   leave and exit',
+  'A line starting with // is said with one / (//shrug says /shrug).',
+].join('\n');
+
+const takesArgument = (command: string, rest: string, usage: string): TypedLine | undefined =>
+  rest === '' ? { kind: 'refused', reason: `${command} needs an argument: ${usage}` } : undefined;
+
+/** `bye` (or `/quit`) leaves, `/join ROOM`, `/nick NAME`, `/who`, `/leave`, `/help`; other `/words` are refused; anything else is said. */
 export function readTypedLine(line: string): TypedLine {
   const text = line.replace(/\r$/, '');
   const trimmed = text.trim();
   if (trimmed === '') return { kind: 'nothing' };
-  if (trimmed === 'bye' || trimmed === '/quit' || trimmed === '/bye') return { kind: 'bye' };
-  if (trimmed === '/who') return { kind: 'who' };
-  if (trimmed === '/leave') return { kind: 'leave' };
-  if (trimmed.startsWith('/join ')) return { kind: 'join', room: trimmed.slice('/join '.length).trim() };
-  if (trimmed.startsWith('/nick ')) return { kind: 'nick', nick: trimmed.slice('/nick '.length).trim() };
-  return { kind: 'say', text };
+  if (trimmed === 'bye') return { kind: 'bye' };
+  if (trimmed.startsWith('//')) return { kind: 'say', text: text.slice(text.indexOf('/') + 1) };
+  if (!trimmed.startsWith('/')) return { kind: 'say', text };
+  const space = trimmed.indexOf(' ');
+  const command = (space === -1 ? trimmed : trimmed.slice(0, space)).toLowerCase();
+  const rest = space === -1 ? '' : trimmed.slice(space + 1).trim();
+  switch (command) {
+    case '/quit':
+    case '/bye':
+    case '/exit':
+      return { kind: 'bye' };
+    case '/help':
+      return { kind: 'help' };
+    case '/who':
+      return { kind: 'who' };
+    case '/leave':
+      return { kind: 'leave' };
+    case '/join':
+      return takesArgument(command, rest, '/join lobby') ?? { kind: 'join', room: rest };
+    case '/nick':
+      return takesArgument(command, rest, '/nick alice') ?? { kind: 'nick', nick: rest };
+    default:
+      return { kind: 'refused', reason: `unknown command ${command} (not sent; /help lists the commands, // says a line starting with /)` };
+  }
 }
 
 export function formatPush(push: Push): string {
