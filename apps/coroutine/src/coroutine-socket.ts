@@ -109,7 +109,7 @@ export class CoroutineSocket implements HandlerSocket {
 
   getpeername(): PeerName {
     const { remoteAddress, remotePort } = this.socket;
-    return { address: remoteAddress ?? String(this.socket.address()), port: remotePort ?? 0 };
+    return { address: remoteAddress ?? '', port: remotePort ?? 0 };
   }
 
   private arrived(chunk: Buffer): void {
