@@ -56,6 +56,11 @@ export class MetricsExporter {
     counter('echoplex_bytes_received_total', 'Bytes received from clients', (s) => s.bytesReceived);
     counter('echoplex_bytes_sent_total', 'Bytes sent to clients', (s) => s.bytesSent);
     counter('echoplex_pushed_messages_total', 'MSG, JOINED and LEFT pushed to room members', (s) => s.pushedMessages);
+    counter(
+      'echoplex_push_encodings_total',
+      'Pushes encoded: once per push and dialect, shared by every member it reaches',
+      (s) => s.pushEncodings,
+    );
     new Counter({
       name: 'echoplex_requests_total',
       help: 'Requests handled, by dialect and command',

@@ -182,7 +182,7 @@ export class Session {
   /** A push from the hub (MSG, JOINED, LEFT). */
   deliver(push: Push): void {
     if (this.closed || (this.dialect !== 'binary' && this.dialect !== 'text')) return;
-    const bytes = this.encode(push);
+    const bytes = encodedPush(push, this.dialect, this.options.stats);
     const { maxOutbound } = this.options.limits;
     if (this.options.transport.outboundBytes() + this.outBytes + bytes.length > maxOutbound) {
       this.fail(new ProtocolError('SLOW_CONSUMER', `more than ${maxOutbound} bytes of pushed output waiting`));
@@ -523,6 +523,30 @@ export class Session {
     this.timerMode = mode;
     this.options.transport.setTimer(mode === 'none' ? undefined : idleTimeoutMs);
   }
+}
+
+/**
+ * The last push encoded on this thread, in each dialect. A hub delivers one push object to every
+ * member in turn, so all members after the first share its bytes: encoded once, never copied.
+ */
+const lastPush: { push: Push | undefined; binary: Buffer | undefined; text: Buffer | undefined } = {
+  push: undefined,
+  binary: undefined,
+  text: undefined,
+};
+
+function encodedPush(push: Push, dialect: 'binary' | 'text', stats: ServerStats): Buffer {
+  if (lastPush.push !== push) {
+    lastPush.push = push;
+    lastPush.binary = undefined;
+    lastPush.text = undefined;
+  }
+  const cached = lastPush[dialect];
+  if (cached !== undefined) return cached;
+  stats.pushEncodings += 1;
+  const bytes = dialect === 'binary' ? encodeBinaryMessage(push) : encodeTextMessage(push);
+  lastPush[dialect] = bytes;
+  return bytes;
 }
 
 const badArgument = (message: string): ProtocolError => new ProtocolError('BAD_ARGUMENT', message);

@@ -12,6 +12,8 @@ export interface StatsSnapshot {
   bytesReceived: number;
   bytesSent: number;
   pushedMessages: number;
+  /** Pushes encoded: once per push and dialect on a thread, however many members it reaches. */
+  pushEncodings: number;
   /** `requests[dialect][command]` */
   requests: Record<Dialect, Record<CommandLabel, number>>;
   errors: Partial<Record<ErrorCode, number>>;
@@ -22,6 +24,7 @@ export class ServerStats implements StatsSnapshot {
   bytesReceived = 0;
   bytesSent = 0;
   pushedMessages = 0;
+  pushEncodings = 0;
   requests: Record<Dialect, Record<CommandLabel, number>> = { binary: {}, text: {}, http: {} };
   errors: Partial<Record<ErrorCode, number>> = {};
 
@@ -40,6 +43,7 @@ export class ServerStats implements StatsSnapshot {
       bytesReceived: this.bytesReceived,
       bytesSent: this.bytesSent,
       pushedMessages: this.pushedMessages,
+      pushEncodings: this.pushEncodings,
       requests: { binary: { ...this.requests.binary }, text: { ...this.requests.text }, http: { ...this.requests.http } },
       errors: { ...this.errors },
     };
@@ -54,6 +58,7 @@ export function sumSnapshots(snapshots: readonly StatsSnapshot[]): StatsSnapshot
     total.bytesReceived += part.bytesReceived;
     total.bytesSent += part.bytesSent;
     total.pushedMessages += part.pushedMessages;
+    total.pushEncodings += part.pushEncodings;
     for (const dialect of ['binary', 'text', 'http'] as const) {
       for (const [command, count] of Object.entries(part.requests[dialect])) {
         total.requests[dialect][command] = (total.requests[dialect][command] ?? 0) + count;
