@@ -30,7 +30,9 @@ export interface LoadRun {
 }
 
 export const LOAD_BIN = path.join(repoRoot, 'packages', 'loadgen', 'dist', 'bin', 'load.js');
-export const HTTP_LOAD_SCRIPT = path.join(repoRoot, 'benchmarks', 'dist', 'http-load.js');
+/** The measured HTTP client (µs resolution) and autocannon, its cross-check (1 ms resolution). */
+export const HTTP_LOAD_SCRIPT = path.join(repoRoot, 'benchmarks', 'dist', 'http-keepalive-load.js');
+export const CROSS_CHECK_SCRIPT = path.join(repoRoot, 'benchmarks', 'dist', 'http-load.js');
 
 /** Arguments for the load generator's bin: `--flag value` pairs (booleans only when true). */
 export type LoadArgs = Readonly<Record<string, string | number | boolean>>;
@@ -47,6 +49,10 @@ export function loadGeneratorArgv(target: string, args: LoadArgs): string[] {
 
 export function httpLoadArgv(spec: HttpLoadSpec): string[] {
   return [HTTP_LOAD_SCRIPT, JSON.stringify(spec)];
+}
+
+export function crossCheckArgv(spec: HttpLoadSpec): string[] {
+  return [CROSS_CHECK_SCRIPT, JSON.stringify(spec)];
 }
 
 /** Spawns `node argv…` under the profile's load prefix and waits, at most `timeoutMs`, for its JSON. */

@@ -1,9 +1,15 @@
-/** Prints a metric value the way a person reads it: µs as ms past 1000, bytes as KiB or MiB. */
-import { METRICS, type MetricName } from './metrics.js';
+/**
+ * Prints a metric value the way a person reads it: µs as ms past 1000, bytes as KiB or MiB, and a
+ * figure below what its tool can resolve (autocannon's 1 ms) as `<1 ms`, never as 0.
+ */
+import { METRICS, type MetricName, resolutionOf } from './metrics.js';
 
 export function formatMetric(name: MetricName, value: number | undefined): string {
   if (value === undefined || Number.isNaN(value)) return '–';
   const unit = METRICS[name].unit;
+  const resolution = resolutionOf(name);
+  if (resolution > 0 && value < resolution) return '<1 ms';
+  if (unit === 's') return `${value < 10 ? value.toFixed(2) : value.toFixed(1)}s`;
   if (unit === 'µs') {
     if (value >= 1_000_000) return `${(value / 1_000_000).toFixed(2)}s`;
     if (value >= 10_000) return `${(value / 1000).toFixed(1)}ms`;

@@ -22,9 +22,46 @@ export const METRICS = {
   connectionsOpened: { label: 'conns held', unit: '', better: 'higher', about: 'connections the model accepted and kept' },
   loadCpuCores: { label: 'load CPU', unit: 'cores', better: 'lower', about: 'load generator CPU seconds per wall second' },
   loadCpuMicrosPerMessage: { label: 'load µs/msg', unit: 'µs', better: 'lower', about: 'load generator CPU time per message' },
-} as const satisfies Record<string, { label: string; unit: string; better: 'higher' | 'lower'; about: string }>;
+  readySeconds: {
+    label: 'ready',
+    unit: 's',
+    better: 'lower',
+    about: 'time until every connection of the step got its first reply (thread or child start-up)',
+  },
+  crossCheckPerSecond: {
+    label: 'autocannon/s',
+    unit: '/s',
+    better: 'higher',
+    about: 'http: requests per second measured by autocannon, the cross-check',
+  },
+  crossCheckP99Micros: {
+    label: 'autocannon p99',
+    unit: 'µs',
+    better: 'lower',
+    about: 'http: p99 by autocannon (1 ms resolution)',
+    resolutionMicros: 1000,
+  },
+} as const satisfies Record<string, { label: string; unit: string; better: 'higher' | 'lower'; about: string; resolutionMicros?: number }>;
 
 export type MetricName = keyof typeof METRICS;
 export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
 
 export type Metrics = Partial<Record<MetricName, number>>;
+
+/** The smallest value a metric's tool can tell from zero, in its unit (autocannon's histogram: 1 ms). */
+export function resolutionOf(name: MetricName): number {
+  const entry = METRICS[name];
+  return 'resolutionMicros' in entry ? entry.resolutionMicros : 0;
+}
+
+/** Latency metrics: a row without replies has none, whatever its histogram printed. */
+export const LATENCY_METRICS: ReadonlySet<MetricName> = new Set<MetricName>([
+  'p50Micros',
+  'p90Micros',
+  'p99Micros',
+  'p999Micros',
+  'p9999Micros',
+  'maxMicros',
+  'uncorrectedP99Micros',
+  'crossCheckP99Micros',
+]);

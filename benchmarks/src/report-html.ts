@@ -3,25 +3,46 @@
  * charts — throughput against connections, latency percentiles per model, CPU and memory — and
  * the same tables as report.md.
  */
+import type { TimelineSecond } from '@echoplex/loadgen';
 import { formatMetric } from './metric-format.js';
-import type { MetricName } from './metrics.js';
-import { buildTables } from './result-tables.js';
+import { METRICS, type MetricName } from './metrics.js';
+import { LEGEND } from './report-markdown.js';
+import { buildTables, hasReplies } from './result-tables.js';
 import type { BenchResults, StepResult } from './results-schema.js';
-import { barChart, lineChart } from './svg-charts.js';
+import { buildSummary, summaryTable } from './summary.js';
+import { barChart, colourOf, lineChart, NEUTRAL, type Series } from './svg-charts.js';
 
 const escapeHtml = (text: string): string =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-const modelsOf = (rows: readonly StepResult[]): string[] => [...new Set(rows.map((row) => row.model))];
+/** What a chart calls a metric: words, not field names. */
+const HUMAN: Readonly<Partial<Record<MetricName, string>>> = {
+  messagesPerSecond: 'messages per second',
+  mbPerSecond: 'MiB per second',
+  p99Micros: 'p99 latency',
+  memoryPerConnectionBytes: 'memory per connection',
+  workPerSecond: 'WORK replies per second',
+};
+const human = (metric: MetricName): string => HUMAN[metric] ?? METRICS[metric].about;
+
+/** One colour per model, the same in every chart: by the run's model order. */
+function modelColours(results: BenchResults): (model: string) => string {
+  const order = [...results.settings.models];
+  for (const row of results.results) if (!order.includes(row.model)) order.push(row.model);
+  return (model) => colourOf(Math.max(0, order.indexOf(model)));
+}
 
 /** The step of a scenario with the largest x: where differences between models are widest. */
 function topStep(rows: readonly StepResult[]): string | undefined {
   return [...rows].sort((a, b) => b.x - a.x)[0]?.step;
 }
 
-function metricSeries(rows: readonly StepResult[], metric: MetricName): Array<{ name: string; points: Array<[number, number]> }> {
+const modelsOf = (rows: readonly StepResult[]): string[] => [...new Set(rows.map((row) => row.model))];
+
+function metricSeries(rows: readonly StepResult[], metric: MetricName, colour: (model: string) => string): Series[] {
   return modelsOf(rows).map((model) => ({
     name: model,
+    colour: colour(model),
     points: rows
       .filter((row) => row.model === model && row.median[metric] !== undefined)
       .sort((a, b) => a.x - b.x)
@@ -29,78 +50,140 @@ function metricSeries(rows: readonly StepResult[], metric: MetricName): Array<{ 
   }));
 }
 
+const PERCENTILES: ReadonlyArray<readonly [MetricName, number, string]> = [
+  ['p50Micros', 50, 'p50'],
+  ['p90Micros', 90, 'p90'],
+  ['p99Micros', 99, 'p99'],
+  ['p999Micros', 99.9, 'p99.9'],
+  ['p9999Micros', 99.99, 'p99.99'],
+];
+
+/** The HdrHistogram plot: latency against percentile, x as 1/(1 - p) on a log axis so the tail has room. */
+function percentileSpectrum(id: string, title: string, rows: readonly StepResult[], colour: (model: string) => string): string {
+  const x = (percentile: number): number => 1 / (1 - percentile / 100);
+  return lineChart({
+    id,
+    title,
+    xLabel: 'percentile (log scale of 1 / (1 − p))',
+    yLabel: 'latency (log scale)',
+    xTicks: PERCENTILES.map(([, percentile, label]) => [x(percentile), label] as const),
+    series: rows.map((row) => ({
+      name: row.model,
+      colour: colour(row.model),
+      points: PERCENTILES.map(([name, percentile]) => [x(percentile), row.median[name] ?? Number.NaN] as [number, number]),
+    })),
+    logX: true,
+    logY: true,
+    formatY: (value) => formatMetric('p50Micros', value),
+  });
+}
+
+/** The per-second timeline of one kept run per model: throughput and the worst latency of each second. */
+function timelineCharts(rows: readonly StepResult[], colour: (model: string) => string, label: string): string[] {
+  const timelines = rows.flatMap((row) => {
+    const run = row.runs.find((sample) => sample.outlier !== true && sample.timeline !== undefined && sample.timeline.length > 0);
+    return run?.timeline === undefined ? [] : [{ model: row.model, timeline: run.timeline }];
+  });
+  if (timelines.length === 0) return [];
+  const series = (pick: (second: TimelineSecond) => number): Series[] =>
+    timelines.map(({ model, timeline }) => ({
+      name: model,
+      colour: colour(model),
+      points: timeline.map((second) => [second.second, pick(second)] as [number, number]),
+    }));
+  return [
+    lineChart({
+      id: 'timeline-throughput',
+      title: `${label}: replies per second, second by second`,
+      xLabel: 'second of the run (0 and below: warmup)',
+      yLabel: 'replies in that second',
+      series: series((second) => second.messages),
+      formatX: (value) => String(Math.round(value)),
+    }),
+    lineChart({
+      id: 'timeline-latency',
+      title: `${label}: worst latency of each second`,
+      xLabel: 'second of the run (0 and below: warmup)',
+      yLabel: 'max latency (log scale)',
+      series: series((second) => (second.messages > 0 ? second.maxMicros : Number.NaN)),
+      logY: true,
+      formatY: (value) => formatMetric('maxMicros', value),
+      formatX: (value) => String(Math.round(value)),
+    }),
+  ];
+}
+
 export function renderCharts(results: BenchResults): string[] {
   const charts: string[] = [];
-  const of = (scenario: string): StepResult[] =>
-    results.results.filter((row) => row.scenario === scenario && row.runs.some((run) => run.failure === undefined));
+  const colour = modelColours(results);
+  // A row without replies (or short of connections) is never drawn as a value.
+  const of = (scenario: string): StepResult[] => results.results.filter((row) => row.scenario === scenario && hasReplies(row));
   const echo = of('echo');
   if (echo.length > 0) {
     charts.push(
       lineChart({
         id: 'throughput',
-        title: 'Echo throughput against connections',
-        xLabel: 'connections',
+        title: 'Echo: messages per second against connections',
+        xLabel: 'connections (log scale)',
         yLabel: 'messages per second',
-        series: metricSeries(echo, 'messagesPerSecond'),
+        series: metricSeries(echo, 'messagesPerSecond', colour),
         logX: true,
       }),
     );
     const step = topStep(echo);
     const atTop = echo.filter((row) => row.step === step);
-    const percentiles: MetricName[] = ['p50Micros', 'p90Micros', 'p99Micros', 'p999Micros', 'p9999Micros'];
-    charts.push(
-      lineChart({
-        id: 'latency',
-        title: `Echo latency percentiles (${step})`,
-        xLabel: 'percentile',
-        yLabel: 'latency',
-        xCategories: ['p50', 'p90', 'p99', 'p99.9', 'p99.99'],
-        series: atTop.map((row) => ({
-          name: row.model,
-          points: percentiles.map((name, index) => [index, row.median[name] ?? Number.NaN] as [number, number]),
-        })),
-        logY: true,
-        formatY: (value) => formatMetric('p50Micros', value),
-      }),
-    );
+    charts.push(percentileSpectrum('latency', `Echo latency by percentile (${step})`, atTop, colour));
     const models = atTop.map((row) => row.model);
     charts.push(
       barChart({
         id: 'cpu',
-        title: `CPU time per message (echo ${step})`,
+        title: `Echo (${step}): CPU time per message`,
         yLabel: 'µs of CPU per message',
         categories: models,
         series: [
-          { name: 'server', values: atTop.map((row) => row.median.serverCpuMicrosPerMessage ?? Number.NaN) },
-          { name: 'load generator', values: atTop.map((row) => row.median.loadCpuMicrosPerMessage ?? Number.NaN) },
+          { name: 'server', values: atTop.map((row) => row.median.serverCpuMicrosPerMessage ?? Number.NaN), colours: models.map(colour) },
+          {
+            name: 'load generator',
+            values: atTop.map((row) => row.median.loadCpuMicrosPerMessage ?? Number.NaN),
+            colour: NEUTRAL,
+            outline: true,
+          },
         ],
-        formatY: (value) => `${+value.toFixed(1)}µs`,
+        formatY: (value) => formatMetric('serverCpuMicrosPerMessage', value),
+        logRatio: 30,
       }),
     );
     charts.push(
       barChart({
         id: 'memory',
-        title: `Server memory (echo ${step})`,
+        title: `Echo (${step}): server memory`,
         yLabel: 'peak RSS of the process tree',
         categories: models,
-        series: [{ name: 'RSS', values: atTop.map((row) => row.median.serverRssBytes ?? Number.NaN) }],
+        series: [{ name: 'RSS', values: atTop.map((row) => row.median.serverRssBytes ?? Number.NaN), colours: models.map(colour) }],
         formatY: (value) => formatMetric('serverRssBytes', value),
       }),
     );
   }
   const rate = of('echo-rate');
   if (rate.length > 0) {
-    charts.push(
-      lineChart({
-        id: 'rate',
-        title: 'Corrected p99 against offered rate',
-        xLabel: 'messages per second offered',
-        yLabel: 'p99 from intended send',
-        series: metricSeries(rate, 'p99Micros'),
-        logY: true,
-        formatY: (value) => formatMetric('p99Micros', value),
-      }),
-    );
+    const steps = new Set(rate.map((row) => row.step));
+    if (steps.size > 1) {
+      charts.push(
+        lineChart({
+          id: 'rate',
+          title: 'Echo-rate: corrected p99 against the offered rate',
+          xLabel: 'messages per second offered',
+          yLabel: 'p99 from intended send (log scale)',
+          series: metricSeries(rate, 'p99Micros', colour),
+          logY: true,
+          formatY: (value) => formatMetric('p99Micros', value),
+        }),
+      );
+    }
+    const step = topStep(rate);
+    const atTop = rate.filter((row) => row.step === step);
+    charts.push(percentileSpectrum('rate', `Echo-rate latency by percentile (${step}, from intended send)`, atTop, colour));
+    charts.push(...timelineCharts(atTop, colour, `Echo-rate ${step}`));
   }
   const connections = of('connections');
   if (connections.length > 0) {
@@ -108,44 +191,56 @@ export function renderCharts(results: BenchResults): string[] {
       lineChart({
         id: 'connections',
         title: 'Memory per connection',
-        xLabel: 'connections',
+        xLabel: 'connections (log scale)',
         yLabel: 'RSS growth per connection',
-        series: metricSeries(connections, 'memoryPerConnectionBytes'),
+        series: metricSeries(connections, 'memoryPerConnectionBytes', colour),
         logX: true,
         formatY: (value) => formatMetric('memoryPerConnectionBytes', value),
       }),
     );
   }
-  const others = ['churn', 'cpu-mix', 'chat', 'http', 'echo-large'].flatMap((name) => {
-    const rows = of(name);
-    const step = topStep(rows);
-    const scenario = results.scenarios.find((entry) => entry.name === name);
-    if (rows.length === 0 || scenario === undefined) return [];
-    const atTop = rows.filter((row) => row.step === step);
-    const metric = scenario.primary as MetricName;
-    return [
-      barChart({
-        id: name,
-        title: `${name} (${step}): ${metric === 'p99Micros' ? 'p99 latency' : metric === 'mbPerSecond' ? 'MiB/s' : 'per second'}`,
-        yLabel: metric === 'p99Micros' ? 'p99' : metric,
-        categories: atTop.map((row) => row.model),
-        series: [{ name: metric, values: atTop.map((row) => row.median[metric] ?? Number.NaN) }],
-        formatY: (value) => formatMetric(metric, value),
-      }),
-    ];
-  });
+  const others = results.scenarios
+    .filter((entry) => !['echo', 'echo-rate', 'connections'].includes(entry.name))
+    .flatMap((scenario) => {
+      const rows = of(scenario.name);
+      const step = topStep(rows);
+      if (rows.length === 0) return [];
+      const atTop = rows.filter((row) => row.step === step);
+      const metric = scenario.primary as MetricName;
+      return [
+        barChart({
+          id: scenario.name,
+          title: `${scenario.name} (${step}): ${human(metric)}`,
+          yLabel: human(metric),
+          categories: atTop.map((row) => row.model),
+          series: [
+            {
+              name: human(metric),
+              values: atTop.map((row) => row.median[metric] ?? Number.NaN),
+              colours: atTop.map((row) => colour(row.model)),
+            },
+          ],
+          formatY: (value) => formatMetric(metric, value),
+        }),
+      ];
+    });
   return [...charts, ...others].filter((chart) => chart !== '');
 }
 
+const htmlTable = (headers: readonly string[], rows: ReadonlyArray<readonly string[]>, className = ''): string =>
+  `<table${className === '' ? '' : ` class="${className}"`}><thead><tr>${headers.map((header) => `<th>${escapeHtml(header)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+
+/** Markdown's inline code marks, as HTML. */
+const inlineCode = (text: string): string => escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>');
+
 export function renderHtml(results: BenchResults): string {
   const env = results.environment;
+  const summary = buildSummary(results);
+  const table = summaryTable(summary);
   const tables = buildTables(results)
-    .map(
-      (table) =>
-        `<h3>${escapeHtml(table.scenario)}</h3><p>${escapeHtml(table.shows)}</p><table><thead><tr>${table.headers.map((header) => `<th>${escapeHtml(header)}</th>`).join('')}</tr></thead><tbody>${table.rows
-          .map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`)
-          .join('')}</tbody></table>`,
-    )
+    .map((entry) => `<h3>${escapeHtml(entry.scenario)}</h3><p>${escapeHtml(entry.shows)}</p>${htmlTable(entry.headers, entry.rows)}`)
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Echoplex benchmark ${escapeHtml(results.createdAt)}</title>
@@ -156,17 +251,24 @@ svg.chart{background:#fff;border:1px solid #ddd;border-radius:4px}
 table{border-collapse:collapse;font-size:13px;margin-bottom:18px}
 th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
 th:nth-child(-n+2),td:nth-child(-n+2){text-align:left}
+table.summary td{text-align:left}
 .env{color:#555;font-size:13px}
+.warning{background:#fff3cd;border:1px solid #e0c060;padding:8px 12px;font-weight:bold}
 </style></head><body>
 <h1>Echoplex benchmark</h1>
-<p class="env">${escapeHtml(results.createdAt)} · ${escapeHtml(results.settings.depth)} · ${results.settings.runs} run(s) of ${results.settings.durationSeconds}s after ${results.settings.warmupSeconds}s warmup · profile ${escapeHtml(env.profile)}${env.pinned ? ' (pinned)' : ''}<br>
+<p class="env">${escapeHtml(results.createdAt)} · ${escapeHtml(results.settings.depth)} · ${results.settings.runs} run(s) of ${results.settings.durationSeconds}s after ${results.settings.warmupSeconds}s warmup · profile ${escapeHtml(env.profile)}${env.pinned ? ' (pinned)' : ''} · ${results.wallSeconds}s in all<br>
 Node ${escapeHtml(env.node)} · ${escapeHtml(env.cpuModel)} · ${env.cores} cores · commit ${escapeHtml(env.gitCommit ?? 'unknown')}${env.gitDirty ? ' (dirty)' : ''}</p>
+${summary.warnings.map((warning) => `<p class="warning">${escapeHtml(warning)}</p>`).join('\n')}
+<h2>Summary</h2>
+<p>Each model's primary figure per scenario step, against <code>event-loop</code> (direction-aware: “the msg/s” is a share of its throughput, “lower p99” is better).</p>
+${htmlTable(table.headers, table.rows, 'summary')}
+<ul class="sentences">${summary.rows.map((row) => `<li>${escapeHtml(row.sentence)}</li>`).join('')}</ul>
 <h2>Charts</h2>
 <div class="charts">
 ${renderCharts(results).join('\n')}
 </div>
 <h2>Tables</h2>
-<p>Medians over runs, (min–max) where runs differ; <em>vs ref</em> divides the scenario's primary metric by the bare <code>socket.pipe</code> reference row; <em>load-bound</em> marks figures limited by the load generator.</p>
+<p>${inlineCode(LEGEND)}</p>
 ${tables}
 </body></html>
 `;

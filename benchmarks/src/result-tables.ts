@@ -1,9 +1,9 @@
 /**
  * The tables every report shares: one per scenario, models side by side per step, each with its
- * ratio to the reference row, so Markdown, HTML and the terminal print the same figures.
+ * standing against the reference row, so Markdown, HTML and the terminal print the same figures.
  */
 import { formatMetric } from './metric-format.js';
-import type { MetricName } from './metrics.js';
+import { LATENCY_METRICS, METRICS, type MetricName } from './metrics.js';
 import { REFERENCE_MODEL } from './models.js';
 import type { BenchResults, StepResult } from './results-schema.js';
 
@@ -23,6 +23,7 @@ const BASE_COLUMNS: readonly MetricName[] = [
   'serverCpuMicrosPerMessage',
   'serverRssBytes',
   'serverThreads',
+  'readySeconds',
   'loadCpuCores',
 ];
 
@@ -32,31 +33,69 @@ const EXTRA_COLUMNS: Readonly<Record<string, readonly MetricName[]>> = {
   connections: ['memoryPerConnectionBytes', 'connectionsOpened', 'serverProcesses'],
   churn: ['serverProcesses'],
   'cpu-mix': ['workPerSecond'],
+  http: ['crossCheckPerSecond', 'crossCheckP99Micros'],
 };
 
 export function columnsFor(scenario: string): readonly MetricName[] {
   return [...BASE_COLUMNS.slice(0, 4), ...(EXTRA_COLUMNS[scenario] ?? []), ...BASE_COLUMNS.slice(4)];
 }
 
-/** How a model's primary metric compares to the reference's on the same step: `1.00x` is the floor. */
-export function ratioToReference(results: BenchResults, row: StepResult, primary: MetricName): string {
+/** The row measured something: every connection served, some run kept, some reply received. */
+export function hasReplies(row: StepResult): boolean {
+  return row.served === undefined && (row.median.messagesPerSecond ?? 0) > 0;
+}
+
+/**
+ * How `mine` stands against `theirs` on a metric, direction-aware: above 1 is better, below 1
+ * worse, whichever way the metric goes (so 2.00 on a latency is half the latency). `undefined`
+ * when either side has nothing to compare.
+ */
+export function standing(metric: MetricName, mine: number | undefined, theirs: number | undefined): number | undefined {
+  if (mine === undefined || theirs === undefined || !Number.isFinite(mine) || !Number.isFinite(theirs)) return undefined;
+  if (METRICS[metric].better === 'higher') return theirs === 0 ? undefined : mine / theirs;
+  return mine === 0 ? undefined : theirs / mine;
+}
+
+export function formatStanding(value: number | undefined): string {
+  return value === undefined ? '–' : `${value >= 10 ? value.toFixed(0) : value.toFixed(2)}x`;
+}
+
+/** The model's primary figure against the reference's on the same step, direction-aware (1.00x is the floor's own). */
+export function standingToReference(results: BenchResults, row: StepResult, primary: MetricName): string {
   const reference = results.results.find(
     (other) => other.scenario === row.scenario && other.step === row.step && other.model === REFERENCE_MODEL,
   );
-  const mine = row.median[primary];
-  const theirs = reference?.median[primary];
-  if (mine === undefined || theirs === undefined || theirs === 0) return '–';
-  return `${(mine / theirs).toFixed(2)}x`;
+  if (reference === undefined || !hasReplies(row) || !hasReplies(reference)) return '–';
+  return formatStanding(standing(primary, row.median[primary], reference.median[primary]));
 }
+
+/** Runs kept for the medians, and how many there were when some were set aside. */
+export function runsOf(row: StepResult): string {
+  const kept = row.runs.filter((run) => run.failure === undefined && run.shortfall === undefined && run.outlier !== true).length;
+  return kept === row.runs.length ? String(kept) : `${kept} of ${row.runs.length}`;
+}
+
+/** Fewer kept runs than this cannot tell models apart: every report says so. */
+export const MIN_TRUSTED_RUNS = 3;
+
+export const keptRuns = (row: StepResult): number =>
+  row.runs.filter((run) => run.failure === undefined && run.shortfall === undefined && run.outlier !== true).length;
 
 export function flagsOf(row: StepResult): string {
   const flags: string[] = [];
+  if (row.served !== undefined) flags.push(`served ${row.served.served} of ${row.served.of}`);
   if (row.runs.some((run) => run.failure !== undefined)) flags.push('FAILED');
-  if (row.runs.some((run) => run.failure === undefined) && row.median.messagesPerSecond === 0) flags.push('no replies');
+  if (row.served === undefined && keptRuns(row) > 0 && (row.median.messagesPerSecond ?? 0) === 0) flags.push('no replies');
+  if (row.noisy) flags.push('noisy');
+  if (keptRuns(row) > 0 && keptRuns(row) < MIN_TRUSTED_RUNS) flags.push(`${keptRuns(row)} run${keptRuns(row) === 1 ? '' : 's'}`);
   if (row.loadBound) flags.push('load-bound');
   if (!row.cleanExit) flags.push('unclean exit');
-  if ((row.median.errors ?? 0) > 0 || (row.max.errors ?? 0) > 0) flags.push(`errors ${row.max.errors ?? 0}`);
+  if ((row.max.errors ?? 0) > 0) flags.push(`errors ${row.max.errors ?? 0}`);
   return flags.join(', ');
+}
+
+export function noiseOf(row: StepResult): string {
+  return row.noise === undefined ? '–' : `${Math.round(row.noise * 100)}%`;
 }
 
 export function buildTables(results: BenchResults): ResultTable[] {
@@ -65,13 +104,16 @@ export function buildTables(results: BenchResults): ResultTable[] {
       const primary = scenario.primary as MetricName;
       const columns = columnsFor(scenario.name);
       const rows = results.results.filter((row) => row.scenario === scenario.name);
-      const headers = ['step', 'model', ...columns.map((name) => labelOf(name)), 'vs ref', 'runs', 'flags'];
+      const headers = ['step', 'model', ...columns.map((name) => labelOf(name)), 'vs ref', 'spread', 'runs', 'flags'];
       const body = rows.map((row) => [
         row.step,
         row.model,
-        ...columns.map((name) => cell(row, name)),
-        ratioToReference(results, row, primary),
-        String(row.runs.length),
+        ...columns.map((name, index) =>
+          index === 0 && row.served !== undefined ? `served ${row.served.served} of ${row.served.of}` : cell(row, name),
+        ),
+        standingToReference(results, row, primary),
+        noiseOf(row),
+        runsOf(row),
         flagsOf(row),
       ]);
       return { scenario: scenario.name, shows: scenario.shows, headers, rows: body };
@@ -79,15 +121,17 @@ export function buildTables(results: BenchResults): ResultTable[] {
     .filter((table) => table.rows.length > 0);
 }
 
-/** The median, with min–max beside it when the runs disagree. */
+/** The median, with min–max beside it when the runs disagree; no latency for a row without replies. */
 function cell(row: StepResult, name: MetricName): string {
+  if (row.served !== undefined && name !== 'readySeconds') return '–';
+  if (LATENCY_METRICS.has(name) && !hasReplies(row)) return '–';
   const middle = formatMetric(name, row.median[name]);
   const low = formatMetric(name, row.min[name]);
   const high = formatMetric(name, row.max[name]);
   return low === high ? middle : `${middle} (${low}–${high})`;
 }
 
-function labelOf(name: MetricName): string {
+export function labelOf(name: MetricName): string {
   return {
     messagesPerSecond: 'msg/s',
     mbPerSecond: 'MiB/s',
@@ -110,5 +154,8 @@ function labelOf(name: MetricName): string {
     connectionsOpened: 'held',
     loadCpuCores: 'load CPU',
     loadCpuMicrosPerMessage: 'load µs/msg',
+    readySeconds: 'ready',
+    crossCheckPerSecond: 'autocannon/s',
+    crossCheckP99Micros: 'autocannon p99',
   }[name];
 }

@@ -1,27 +1,47 @@
 /**
- * Runs one scenario step against a running server: launches the load process(es), samples the
- * server's process tree and the load generator's CPU over the same window, and turns it all into
- * the step's metrics.
+ * Runs one scenario step against a running server: the ready phase (every connection of the
+ * step served once, timed), then the load process(es), sampling the server's process tree and
+ * the load generator's CPU over the same window, and turns it all into the step's metrics.
  */
+import type { TimelineSecond } from '@echoplex/loadgen';
 import type { CpuProfile } from './cpu-profile.js';
-import { httpLoadArgv, type LoadArgs, type LoadOutcome, type LoadRun, loadGeneratorArgv, runLoadProcess } from './load-process.js';
+import {
+  crossCheckArgv,
+  httpLoadArgv,
+  type LoadArgs,
+  type LoadOutcome,
+  type LoadRun,
+  loadGeneratorArgv,
+  runLoadProcess,
+} from './load-process.js';
 import type { Metrics } from './metrics.js';
 import type { ModelEntry } from './models.js';
 import { sampleTree, TreeSampler, type TreeUsage } from './proc-sampler.js';
-import type { ScenarioStep } from './scenario-registry.js';
+import { waitUntilServed } from './ready-phase.js';
+import type { Served } from './results-schema.js';
+import { connectionsOf, type ScenarioStep } from './scenario-registry.js';
 import type { RunningServer } from './server-process.js';
 
 export interface StepSettings {
   readonly durationSeconds: number;
   readonly warmupSeconds: number;
+  readonly readyTimeoutSeconds: number;
   readonly profile: CpuProfile;
+  /** Also run autocannon on HTTP steps, as the cross-check of the measured client. */
+  readonly crossCheck: boolean;
 }
 
 export interface StepOutcome {
   readonly metrics: Metrics;
   readonly loadBound: boolean;
   readonly errorSamples: readonly string[];
+  /** The ready phase left connections unserved: no load ran. */
+  readonly shortfall?: Served;
+  readonly timeline?: readonly TimelineSecond[];
 }
+
+/** After the ready phase's connections close, the time a pooling model gets to take its threads back. */
+const SETTLE_MS = 100;
 
 /** A load generator this busy (share of the cores it may use) is the bottleneck, not the server. */
 const LOAD_BOUND_SHARE = 0.9;
@@ -32,6 +52,20 @@ export async function runStep(server: RunningServer, model: ModelEntry, step: Sc
   const idleSeconds = step.load.kind === 'load' && typeof step.load.args.idle === 'number' ? step.load.args.idle : 0;
   const timeoutMs = (idleSeconds + settings.warmupSeconds + settings.durationSeconds) * 1000 + 60_000;
   const baselineRss = sampleTree(server.pid)?.rssBytes ?? 0;
+  const connections = connectionsOf(step);
+  const ready =
+    model.protocol === 'redis'
+      ? { served: connections, of: connections, seconds: 0, problems: [] }
+      : await waitUntilServed(server.target, connections, model.reference, settings.readyTimeoutSeconds * 1000);
+  if (ready.served < connections) {
+    return {
+      metrics: { readySeconds: ready.seconds },
+      loadBound: false,
+      errorSamples: ready.problems,
+      shortfall: { served: ready.served, of: connections },
+    };
+  }
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   const sampler = new TreeSampler(server.pid);
   sampler.start();
   let runs: LoadRun[];
@@ -46,24 +80,34 @@ export async function runStep(server: RunningServer, model: ModelEntry, step: Sc
         runLoadProcess(loadGeneratorArgv(server.target, withTiming(load.work)), settings.profile, timeoutMs),
       ]);
     } else {
-      const url = `${server.target.replace(/^tcp:/, 'http:')}${load.path}`;
-      const spec = {
-        url,
-        method: load.method,
-        ...(load.body !== undefined && { body: load.body }),
-        connections: load.connections,
-        durationSeconds: settings.durationSeconds,
-        warmupSeconds: settings.warmupSeconds,
-      };
-      runs = [await runLoadProcess(httpLoadArgv(spec), settings.profile, timeoutMs)];
+      runs = [await runLoadProcess(httpLoadArgv(httpSpec(server, load, settings)), settings.profile, timeoutMs)];
     }
   } finally {
     // Stop sampling whatever happened, so no interval is left behind.
     serverUsage = sampler.stop();
   }
   const primary = runs[0] as LoadRun;
-  const connections = step.load.kind === 'load' && typeof step.load.args.connections === 'number' ? step.load.args.connections : 0;
-  return toOutcome(primary.outcome, runs, serverUsage, baselineRss, connections, settings, step);
+  const outcome = toOutcome(primary.outcome, runs, serverUsage, baselineRss, connections, settings, step);
+  outcome.metrics.readySeconds = ready.seconds;
+  if (step.load.kind === 'http' && settings.crossCheck) {
+    // autocannon after the measured window, outside the CPU sampling: its figures stand beside, not in.
+    const spec = { ...httpSpec(server, step.load, settings), warmupSeconds: 0 };
+    const check = await runLoadProcess(crossCheckArgv(spec), settings.profile, timeoutMs);
+    outcome.metrics.crossCheckPerSecond = check.outcome.messagesPerSecond;
+    if (check.outcome.latencyMicros.count > 0) outcome.metrics.crossCheckP99Micros = check.outcome.latencyMicros.p99;
+  }
+  return { ...outcome, ...(primary.outcome.timeline !== undefined && { timeline: primary.outcome.timeline }) };
+}
+
+function httpSpec(server: RunningServer, load: Extract<ScenarioStep['load'], { kind: 'http' }>, settings: StepSettings) {
+  return {
+    url: `${server.target.replace(/^tcp:/, 'http:')}${load.path}`,
+    method: load.method,
+    ...(load.body !== undefined && { body: load.body }),
+    connections: load.connections,
+    durationSeconds: settings.durationSeconds,
+    warmupSeconds: settings.warmupSeconds,
+  };
 }
 
 function toOutcome(
@@ -74,7 +118,7 @@ function toOutcome(
   connections: number,
   settings: StepSettings,
   step: ScenarioStep,
-): StepOutcome {
+): StepOutcome & { metrics: Metrics } {
   const loadCpuSeconds = runs.reduce((sum, run) => sum + run.usage.userSeconds + run.usage.systemSeconds, 0);
   const loadWall = Math.max(...runs.map((run) => run.usage.wallSeconds));
   const loadCores = loadWall > 0 ? loadCpuSeconds / loadWall : 0;

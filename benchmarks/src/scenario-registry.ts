@@ -11,7 +11,7 @@ export type StepLoad =
   | { readonly kind: 'load'; readonly args: LoadArgs }
   /** Two at once: `work` keeps the server's CPU busy, `ping` is what is measured. */
   | { readonly kind: 'mix'; readonly work: LoadArgs; readonly ping: LoadArgs }
-  /** autocannon against one HTTP route. */
+  /** Keep-alive HTTP/1.1 requests against one route (autocannon beside, as a cross-check). */
   | { readonly kind: 'http'; readonly method: 'GET' | 'POST'; readonly path: string; readonly body?: string; readonly connections: number };
 
 export interface ScenarioStep {
@@ -35,6 +35,19 @@ export interface Scenario {
   /** Part of the quick default `npm run bench`. */
   readonly quick: boolean;
   steps(depth: Depth): ScenarioStep[];
+}
+
+/** Connections a step holds at once: what the ready phase serves and the model must be able to. */
+export function connectionsOf(step: ScenarioStep): number {
+  const count = (args: LoadArgs): number => (typeof args.connections === 'number' ? args.connections : 10);
+  switch (step.load.kind) {
+    case 'load':
+      return count(step.load.args);
+    case 'mix':
+      return count(step.load.work) + count(step.load.ping);
+    case 'http':
+      return step.load.connections;
+  }
 }
 
 const echoAt = (connections: number): ScenarioStep => ({
@@ -134,7 +147,8 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'http',
-    shows: 'autocannon against GET /ping and POST /echo (64 bytes) over keep-alive HTTP/1.1.',
+    shows:
+      'GET /ping and POST /echo (64 bytes) over 10 keep-alive HTTP/1.1 connections, timed to the µs; autocannon beside as a cross-check.',
     xAxis: 'route',
     primary: 'messagesPerSecond',
     reference: false,

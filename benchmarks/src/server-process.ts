@@ -17,6 +17,10 @@ export interface RunningServer {
   /** `tcp://127.0.0.1:PORT` or `unix:/path`: what the load generator's `--target` takes. */
   readonly target: string;
   readonly model: string;
+  /** The flags it was started with beyond `--port 0`. */
+  readonly args: readonly string[];
+  /** Still running (a crash mid-run shows here, and the next scenario gets a fresh server). */
+  alive(): boolean;
   stop(): Promise<ServerExit>;
 }
 
@@ -70,6 +74,8 @@ export function startServer(model: ModelEntry, profile: CpuProfile, extraArgs: r
         pid: child.pid as number,
         target: address.startsWith('/') ? `unix:${address}` : `tcp://${address}`,
         model: typeof parsed.model === 'string' ? parsed.model : model.name,
+        args: extraArgs,
+        alive: () => child.exitCode === null && child.signalCode === null,
         stop: () => stopServer(child, exited),
       });
     });

@@ -80,3 +80,33 @@ function logGamma(z: number): number {
   const t = shifted + 7.5;
   return 0.5 * Math.log(2 * Math.PI) + (shifted + 0.5) * Math.log(t) - t + Math.log(sum);
 }
+
+/** (max - min) / median: how far apart the runs of a row are, as a share of its figure. */
+export function relativeSpread(values: readonly number[]): number | undefined {
+  if (values.length < 2) return undefined;
+  const middle = median(values);
+  const spread = Math.max(...values) - Math.min(...values);
+  if (middle === 0) return spread === 0 ? 0 : Number.POSITIVE_INFINITY;
+  return spread / Math.abs(middle);
+}
+
+/**
+ * The positions of the `keep` values that lie closest together (the narrowest window of the
+ * sorted values, relative to its median): after re-runs, the runs that agree, the others being
+ * set aside as outliers. Fewer values than `keep`: all of them.
+ */
+export function agreeingSubset(values: readonly number[], keep: number): number[] {
+  const order = values.map((value, index) => ({ value, index })).sort((a, b) => a.value - b.value);
+  if (order.length <= keep) return order.map((entry) => entry.index);
+  let best = 0;
+  let bestSpread = Number.POSITIVE_INFINITY;
+  for (let start = 0; start + keep <= order.length; start++) {
+    const window = order.slice(start, start + keep).map((entry) => entry.value);
+    const spread = relativeSpread(window) ?? 0;
+    if (spread < bestSpread) {
+      bestSpread = spread;
+      best = start;
+    }
+  }
+  return order.slice(best, best + keep).map((entry) => entry.index);
+}

@@ -6,6 +6,8 @@
 export interface Series {
   readonly name: string;
   readonly points: ReadonlyArray<readonly [number, number]>;
+  /** The series' colour: the model's own, the same in every chart. */
+  readonly colour?: string;
 }
 
 export interface LineChartSpec {
@@ -18,7 +20,10 @@ export interface LineChartSpec {
   readonly logY?: boolean;
   /** Names for x positions, for a categorical axis (x = 0, 1, 2 …). */
   readonly xCategories?: readonly string[];
+  /** Tick positions and their labels, for an axis whose values are not what a reader reads (percentiles as 1/(1-p)). */
+  readonly xTicks?: ReadonlyArray<readonly [number, string]>;
   readonly formatY?: (value: number) => string;
+  readonly formatX?: (value: number) => string;
 }
 
 export interface BarChartSpec {
@@ -26,14 +31,25 @@ export interface BarChartSpec {
   readonly title: string;
   readonly yLabel: string;
   readonly categories: readonly string[];
-  readonly series: ReadonlyArray<{ readonly name: string; readonly values: readonly number[] }>;
+  /** Bars: `colours` per category (the model's colour), or one `colour` for the whole series. */
+  readonly series: ReadonlyArray<{
+    readonly name: string;
+    readonly values: readonly number[];
+    readonly colour?: string;
+    readonly colours?: readonly string[];
+    readonly outline?: boolean;
+  }>;
   readonly formatY?: (value: number) => string;
+  /** Log y when the largest bar is over this many times the smallest (default 100). */
+  readonly logRatio?: number;
 }
 
 const WIDTH = 640;
 const HEIGHT = 340;
-const MARGIN = { left: 70, right: 150, top: 36, bottom: 48 };
-const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#7f7f7f', '#17becf', '#8c564b'];
+const MARGIN = { left: 88, right: 150, top: 36, bottom: 48 };
+/** Model colours; grey is kept for what is not a model (the load generator). */
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#17becf', '#8c564b', '#e377c2', '#bcbd22'];
+export const NEUTRAL = '#8a8a8a';
 
 const escapeXml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -84,12 +100,12 @@ function frame(id: string, title: string, body: string): string {
   );
 }
 
-function legend(names: readonly string[]): string {
-  return names
-    .map((name, index) => {
+function legend(entries: ReadonlyArray<{ readonly name: string; readonly colour: string }>): string {
+  return entries
+    .map(({ name, colour }, index) => {
       const y = MARGIN.top + 10 + index * 18;
       const x = WIDTH - MARGIN.right + 14;
-      return `<rect class="legend" x="${x}" y="${y - 9}" width="12" height="12" fill="${colourOf(index)}"/><text x="${x + 18}" y="${y + 1}" font-size="12">${escapeXml(name)}</text>`;
+      return `<rect class="legend" x="${x}" y="${y - 9}" width="12" height="12" fill="${colour}"/><text x="${x + 18}" y="${y + 1}" font-size="12">${escapeXml(name)}</text>`;
     })
     .join('');
 }
@@ -100,7 +116,8 @@ function axes(xLabel: string, yLabel: string): string {
     `<line x1="${MARGIN.left}" y1="${bottom}" x2="${WIDTH - MARGIN.right}" y2="${bottom}" stroke="#333"/>` +
     `<line x1="${MARGIN.left}" y1="${MARGIN.top}" x2="${MARGIN.left}" y2="${bottom}" stroke="#333"/>` +
     `<text x="${(MARGIN.left + WIDTH - MARGIN.right) / 2}" y="${HEIGHT - 10}" text-anchor="middle" font-size="12">${escapeXml(xLabel)}</text>` +
-    `<text transform="translate(16 ${(MARGIN.top + bottom) / 2}) rotate(-90)" text-anchor="middle" font-size="12">${escapeXml(yLabel)}</text>`
+    // The y title sits left of the widest tick label (about 7 characters at 11 px from MARGIN.left - 6).
+    `<text transform="translate(14 ${(MARGIN.top + bottom) / 2}) rotate(-90)" text-anchor="middle" font-size="12">${escapeXml(yLabel)}</text>`
   );
 }
 
@@ -126,28 +143,41 @@ export function lineChart(spec: LineChartSpec): string {
     const y = yScale(tick);
     body += `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#ddd"/><text x="${MARGIN.left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end" font-size="11">${escapeXml(formatY(tick))}</text>`;
   }
-  for (const tick of xScale.ticks) {
+  const xTicks: ReadonlyArray<readonly [number, string]> =
+    spec.xTicks ??
+    xScale.ticks.map((tick) => [tick, categorical ? (spec.xCategories?.[tick] ?? '') : (spec.formatX ?? compact)(tick)] as const);
+  for (const [tick, label] of xTicks) {
     const x = xScale(tick);
-    const label = categorical ? (spec.xCategories?.[tick] ?? '') : compact(tick);
     body += `<text x="${x.toFixed(1)}" y="${bottom + 16}" text-anchor="middle" font-size="11">${escapeXml(label)}</text>`;
   }
+  const drawn: Array<{ name: string; colour: string }> = [];
   spec.series.forEach((series, index) => {
     const valid = series.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     if (valid.length === 0) return;
-    const d = valid.map(([x, y], k) => `${k === 0 ? 'M' : 'L'}${xScale(x).toFixed(1)},${yScale(y).toFixed(1)}`).join(' ');
-    body += `<path class="series" data-series="${escapeXml(series.name)}" d="${d}" fill="none" stroke="${colourOf(index)}" stroke-width="2"/>`;
+    const colour = series.colour ?? colourOf(index);
+    drawn.push({ name: series.name, colour });
+    // One point is a point: a line through it would claim a trend nobody measured.
+    if (valid.length > 1) {
+      const d = valid.map(([x, y], k) => `${k === 0 ? 'M' : 'L'}${xScale(x).toFixed(1)},${yScale(y).toFixed(1)}`).join(' ');
+      body += `<path class="series" data-series="${escapeXml(series.name)}" d="${d}" fill="none" stroke="${colour}" stroke-width="2"/>`;
+    }
     for (const [x, y] of valid) {
-      body += `<circle class="point" cx="${xScale(x).toFixed(1)}" cy="${yScale(y).toFixed(1)}" r="3.5" fill="${colourOf(index)}"><title>${escapeXml(`${series.name}: ${formatY(y)}`)}</title></circle>`;
+      body += `<circle class="point" data-series="${escapeXml(series.name)}" cx="${xScale(x).toFixed(1)}" cy="${yScale(y).toFixed(1)}" r="${valid.length > 1 ? 3.5 : 5}" fill="${colour}"><title>${escapeXml(`${series.name}: ${formatY(y)}`)}</title></circle>`;
     }
   });
-  body += legend(spec.series.map((series) => series.name));
+  body += legend(drawn);
   return frame(spec.id, spec.title, body);
 }
 
 export function barChart(spec: BarChartSpec): string {
   const values = spec.series.flatMap((series) => series.values).filter((value) => Number.isFinite(value));
   if (values.length === 0 || spec.categories.length === 0) return '';
-  const yScale = linearOrLog(0, Math.max(...values), HEIGHT - MARGIN.bottom, MARGIN.top + 10, false);
+  const positive = values.filter((value) => value > 0);
+  // One bar a thousand times another leaves the others invisible on a linear axis.
+  const logY = positive.length > 1 && Math.max(...positive) / Math.min(...positive) > (spec.logRatio ?? 100);
+  const yScale = logY
+    ? linearOrLog(Math.min(...positive), Math.max(...positive), HEIGHT - MARGIN.bottom, MARGIN.top + 10, true)
+    : linearOrLog(0, Math.max(...values), HEIGHT - MARGIN.bottom, MARGIN.top + 10, false);
   const formatY = spec.formatY ?? compact;
   const bottom = HEIGHT - MARGIN.bottom;
   const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
@@ -163,11 +193,19 @@ export function barChart(spec: BarChartSpec): string {
     body += `<text x="${(MARGIN.left + (c + 0.5) * groupWidth).toFixed(1)}" y="${bottom + 16}" text-anchor="middle" font-size="11">${escapeXml(category)}</text>`;
     spec.series.forEach((series, s) => {
       const value = series.values[c];
-      if (value === undefined || !Number.isFinite(value)) return;
+      if (value === undefined || !Number.isFinite(value) || (logY && value <= 0)) return;
       const y = yScale(value);
-      body += `<rect class="bar" data-series="${escapeXml(series.name)}" x="${(groupX + s * barWidth).toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(1, barWidth - 2).toFixed(1)}" height="${Math.max(1, bottom - y).toFixed(1)}" fill="${colourOf(s)}"><title>${escapeXml(`${category} ${series.name}: ${formatY(value)}`)}</title></rect>`;
+      const colour = series.colours?.[c] ?? series.colour ?? colourOf(s);
+      const paint = series.outline === true ? `fill="#fff" stroke="${colour}" stroke-width="2"` : `fill="${colour}"`;
+      body += `<rect class="bar" data-series="${escapeXml(series.name)}" x="${(groupX + s * barWidth).toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(1, barWidth - 2).toFixed(1)}" height="${Math.max(1, bottom - y).toFixed(1)}" ${paint}><title>${escapeXml(`${category} ${series.name}: ${formatY(value)}`)}</title></rect>`;
     });
   });
-  body += legend(spec.series.map((series) => series.name));
+  // Bars coloured per model need no legend (the category names them); a series of one colour does.
+  body += legend(
+    spec.series
+      .filter((series) => series.colours === undefined)
+      .map((series, s) => ({ name: series.name, colour: series.colour ?? colourOf(s) })),
+  );
+  if (logY) body += `<text x="${MARGIN.left + 4}" y="${MARGIN.top + 4}" font-size="10" fill="#555">log scale</text>`;
   return frame(spec.id, spec.title, body);
 }

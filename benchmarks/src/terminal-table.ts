@@ -1,23 +1,31 @@
-/** The table printed on the terminal at the end of a bench: columns padded to fit. */
-import { buildTables, type ResultTable } from './result-tables.js';
+/** What the terminal shows at the end of a bench: the summary and its sentences first, then every scenario's table. */
+import { buildTables } from './result-tables.js';
 import type { BenchResults } from './results-schema.js';
+import { buildSummary, summaryTable } from './summary.js';
 
-function renderTable(table: ResultTable): string {
-  const all = [table.headers, ...table.rows];
-  const widths = table.headers.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)));
+function renderColumns(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
+  const all = [headers, ...rows];
+  const widths = headers.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)));
   const line = (row: readonly string[]): string =>
     row
       .map((cell, column) => cell.padEnd(widths[column] ?? 0))
       .join('  ')
       .trimEnd();
-  return [
-    `${table.scenario}: ${table.shows}`,
-    line(table.headers),
-    widths.map((width) => '-'.repeat(width)).join('  '),
-    ...table.rows.map(line),
-  ].join('\n');
+  return [line(headers), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)];
 }
 
 export function renderTerminal(results: BenchResults): string {
-  return `${buildTables(results).map(renderTable).join('\n\n')}\n`;
+  const summary = buildSummary(results);
+  const table = summaryTable(summary);
+  const top = [
+    ...summary.warnings.map((warning) => `WARNING: ${warning}`),
+    `SUMMARY (${results.settings.depth}, ${results.settings.runs} run(s), ${results.wallSeconds}s): primary figure per model, against event-loop`,
+    ...renderColumns(table.headers, table.rows),
+    '',
+    ...summary.rows.map((row) => `* ${row.sentence}`),
+  ];
+  const tables = buildTables(results).map((scenario) =>
+    [`${scenario.scenario}: ${scenario.shows}`, ...renderColumns(scenario.headers, scenario.rows)].join('\n'),
+  );
+  return `${[top.join('\n'), ...tables].join('\n\n')}\n`;
 }

@@ -1,0 +1,40 @@
+/**
+ * What each model is told at start so it can serve every connection of the steps it will run: a
+ * model's default limits (blocking's 64 threads) are for a server, not for a bench that asks for
+ * 100 connections at once. The flags go into results.json beside each row.
+ */
+import os from 'node:os';
+
+export interface ModelLimit {
+  /** Server flags for a run whose largest step holds `connections` connections at once. */
+  readonly args: readonly string[];
+  /** Connections the model can serve at once on this machine with those flags. */
+  readonly capacity: number;
+}
+
+/** A blocking handler thread is a V8 isolate with core loaded: ~14 MiB RSS (apps/blocking/README.md). */
+const BLOCKING_THREAD_BYTES = 16 * 1024 * 1024;
+/** Blocking's own upper bound on `--threads`. */
+const BLOCKING_MAX_THREADS = 10_000;
+
+type LimitRule = (connections: number) => ModelLimit;
+
+/**
+ * One entry per model that needs a flag; a model not listed serves any number of connections
+ * with its defaults (event-loop, worker-pool, forking's prefork pool, the reference).
+ */
+const RULES: Readonly<Record<string, LimitRule>> = {
+  blocking: (connections) => {
+    // A thread per connection, so the memory for them is the hard limit: half of it at most.
+    const byMemory = Math.floor((os.totalmem() * 0.5) / BLOCKING_THREAD_BYTES);
+    const threads = Math.max(1, Math.min(connections, byMemory, BLOCKING_MAX_THREADS));
+    // At least blocking's own default, so a small step measures the model as shipped.
+    const limit = Math.max(threads, Math.min(64, byMemory));
+    return { args: ['--threads', String(limit)], capacity: limit };
+  },
+};
+
+export function modelLimit(model: string, connections: number): ModelLimit {
+  const rule = RULES[model];
+  return rule === undefined ? { args: [], capacity: Number.POSITIVE_INFINITY } : rule(connections);
+}

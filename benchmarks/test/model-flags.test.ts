@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { modelLimit } from '../src/model-flags.js';
+import { connectionsOf, SCENARIOS } from '../src/scenario-registry.js';
+
+describe('model flags', () => {
+  it('gives blocking a thread for every connection of the largest step, never fewer than its default', () => {
+    expect(modelLimit('blocking', 100)).toEqual({ args: ['--threads', '100'], capacity: 100 });
+    expect(modelLimit('blocking', 10)).toEqual({ args: ['--threads', '64'], capacity: 64 });
+  });
+
+  it('leaves models without a per-connection cost as they ship', () => {
+    expect(modelLimit('event-loop', 5000)).toEqual({ args: [], capacity: Number.POSITIVE_INFINITY });
+  });
+
+  it('counts the connections of every kind of step', () => {
+    const quick = SCENARIOS.flatMap((scenario) => scenario.steps('quick').map((step) => [scenario.name, step.label, connectionsOf(step)]));
+    expect(quick).toEqual(
+      expect.arrayContaining([
+        ['echo', 'c100', 100],
+        ['cpu-mix', 'w20k', 10],
+        ['chat', 'm100', 100],
+        ['http', 'GET /ping', 10],
+      ]),
+    );
+  });
+});
