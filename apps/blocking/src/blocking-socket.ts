@@ -9,30 +9,14 @@
  * `sendall` made from such a handler while another is blocked queues behind it, in order.
  */
 
+import { type HandlerSocket, SocketError, SocketTimeout } from '@echoplex/core/sessions';
 import type { MainThreadLink } from './main-thread-link.js';
 import type { PeerName } from './messages.js';
 import { type ConnectionBuffers, PeerState } from './shared-buffers.js';
 
-/** A `recv` that waited out its timeout (Python's `socket.timeout`). */
-export class SocketTimeout extends Error {
-  override readonly name = 'SocketTimeout';
-}
-
-/** The connection is gone under us, or the socket was used after `close`. */
-export class SocketError extends Error {
-  override readonly name = 'SocketError';
-
-  constructor(
-    readonly code: 'ECONNRESET' | 'EPIPE' | 'EBADF',
-    message: string,
-  ) {
-    super(`${code}: ${message}`);
-  }
-}
-
 const EMPTY = Buffer.alloc(0);
 
-export class BlockingSocket {
+export class BlockingSocket implements HandlerSocket {
   /** Undefined blocks forever; 0 never blocks. */
   private timeoutMs: number | undefined;
   private closed = false;

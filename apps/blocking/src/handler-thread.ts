@@ -4,8 +4,8 @@
  * loop: the main thread does everything asynchronous on its behalf.
  */
 import { threadId, workerData } from 'node:worker_threads';
-import { ServerStats, type ServerView, Session } from '@echoplex/core/sessions';
-import { BlockingSocket, SocketError, SocketTimeout } from './blocking-socket.js';
+import { HandlerConnection, ServerStats, type ServerView, SocketError, SocketTimeout } from '@echoplex/core/sessions';
+import { BlockingSocket } from './blocking-socket.js';
 import { MainThreadLink } from './main-thread-link.js';
 import { FAULT_BYTES, type ThreadData } from './messages.js';
 import { ConnectionBuffers, Doorbell } from './shared-buffers.js';
@@ -26,39 +26,15 @@ const server: ServerView = {
 };
 const servedBy = `thread ${threadId}`;
 
-/** Requests this thread has answered, over all its connections. */
-const requestsSoFar = (): number =>
-  Object.values(stats.requests).reduce((sum, byCommand) => Object.values(byCommand).reduce((total, count) => total + count, sum), 0);
-
 /** One connection, start to finish; it waited `waitedMs` for this thread. */
 function handle(socket: BlockingSocket, id: number, waitedMs: number): void {
-  // The session's idle timer becomes a deadline, and the deadline the timeout of the next recv.
-  let deadline: number | undefined;
-  // Until its first request is answered, the connection's clock runs from the accept, not from when this thread took it.
-  let waited = waitedMs;
-  const requestsBefore = requestsSoFar();
-  const session = new Session({
-    id,
-    limits: data.limits,
-    hub,
-    server,
-    stats,
-    servedBy,
-    transport: {
-      write: (bytes) => socket.sendall(bytes),
-      outboundBytes: () => socket.outboundBytes(),
-      close: () => socket.close(),
-      setTimer: (ms) => {
-        if (waited > 0 && requestsSoFar() !== requestsBefore) waited = 0;
-        deadline = ms === undefined ? undefined : performance.now() + Math.max(0, ms - waited);
-      },
-    },
-  });
+  const connection = new HandlerConnection(socket, { id, limits: data.limits, hub, server, stats, servedBy, waitedMs });
+  const { session } = connection;
   link.onShutdown = () => session.shutdown();
   if (link.shuttingDown) session.shutdown();
   try {
     while (!session.isClosed) {
-      socket.settimeout(deadline === undefined ? null : Math.max(0, deadline - performance.now()) / 1000);
+      socket.settimeout(connection.timeout());
       let bytes: Buffer;
       try {
         bytes = socket.recv(RECV_BYTES);
@@ -72,7 +48,7 @@ function handle(socket: BlockingSocket, id: number, waitedMs: number): void {
         break;
       }
       if (data.injectFaults && bytes.includes(FAULT_BYTES)) throw new Error('injected fault: this handler thread dies');
-      session.receive(bytes);
+      socket.sendall(connection.receive(bytes));
       // Replies, and SAYs to the room, leave now rather than at the next block.
       link.flush();
     }
@@ -82,6 +58,8 @@ function handle(socket: BlockingSocket, id: number, waitedMs: number): void {
   } finally {
     if (!session.isClosed) session.abort();
     socket.close();
+    // The close reaches the main thread now, not when this thread next sleeps.
+    link.flush();
     link.onShutdown = () => {};
   }
 }

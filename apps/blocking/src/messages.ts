@@ -4,13 +4,9 @@
  * more than the messages in it.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { HubCall, HubEvent, ServerInfo, SessionLimits, StatsSnapshot } from '@echoplex/core';
+import type { HubCall, HubEvent, PeerName, ServerInfo, SessionLimits, StatsSnapshot } from '@echoplex/core';
 
-/** The peer as `getpeername()` reports it: an address and port, or a socket path and 0. */
-export interface PeerName {
-  readonly address: string;
-  readonly port: number;
-}
+export type { PeerName };
 
 /** Main thread -> handler thread. */
 export type ToThread =

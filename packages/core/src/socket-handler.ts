@@ -5,6 +5,7 @@
  * handler's loop reads as the textbook's: `bytes = recv()`, `sendall(connection.receive(bytes))`.
  */
 import { Session, type SessionOptions, type SessionTransport } from './session.js';
+import type { ServerStats } from './stats.js';
 
 /** A `recv` that waited out its timeout (Python's `socket.timeout`). */
 export class SocketTimeout extends Error {
@@ -39,7 +40,16 @@ export interface HandlerSocket {
   close(): void;
 }
 
+export interface HandlerConnectionOptions extends Omit<SessionOptions, 'transport'> {
+  /** How long the connection waited after the accept for a handler to take it (a queue for a thread); it counts as idle time. */
+  readonly waitedMs?: number;
+}
+
 const EMPTY = new Uint8Array(0);
+
+/** Requests these counters have seen, over every dialect and command. */
+const requestCount = (stats: ServerStats): number =>
+  Object.values(stats.requests).reduce((sum, byCommand) => Object.values(byCommand).reduce((total, count) => total + count, sum), 0);
 
 /**
  * One connection's Session as a handler loop drives it. The replies to what `receive` was
@@ -57,8 +67,12 @@ export class HandlerConnection {
 
   constructor(
     private readonly socket: HandlerSocket,
-    options: Omit<SessionOptions, 'transport'>,
+    options: HandlerConnectionOptions,
   ) {
+    const { stats } = options;
+    // Until its first request is answered, the connection's clock runs from the accept, not from when this handler took it.
+    let waited = options.waitedMs ?? 0;
+    const requestsBefore = waited > 0 ? requestCount(stats) : 0;
     const transport: SessionTransport = {
       write: (bytes) => this.write(bytes),
       outboundBytes: () => socket.outboundBytes() + this.replyBytes,
@@ -67,7 +81,8 @@ export class HandlerConnection {
         if (!this.receiving) socket.close();
       },
       setTimer: (ms) => {
-        this.deadline = ms === undefined ? undefined : performance.now() + ms;
+        if (waited > 0 && requestCount(stats) !== requestsBefore) waited = 0;
+        this.deadline = ms === undefined ? undefined : performance.now() + Math.max(0, ms - waited);
       },
     };
     this.session = new Session({ ...options, transport });
