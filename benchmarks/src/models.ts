@@ -24,7 +24,7 @@ export const REFERENCE_MODEL = 'reference';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The order apps are listed in when present; others follow alphabetically. */
-const KNOWN_ORDER = ['blocking', 'worker-pool', 'forking', 'event-loop'];
+const KNOWN_ORDER = ['blocking', 'worker-pool', 'forking', 'event-loop', 'coroutine'];
 
 export function discoverModels(root = repoRoot): ModelEntry[] {
   const appsDir = path.join(root, 'apps');
