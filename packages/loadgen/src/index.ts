@@ -18,4 +18,5 @@ export {
 export type { LatencyMicros, LoadResult, TimelineSecond } from './load/load-result.js';
 export { formatMicros, formatResult } from './load/result-text.js';
 export { type RunHooks, runLoad } from './load/run-load.js';
+export { TargetUnreachableError } from './load/shard.js';
 export { connectOptions, formatTarget, parseTarget, type Target, TargetError } from './target.js';

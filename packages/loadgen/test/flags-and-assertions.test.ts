@@ -29,8 +29,26 @@ describe('parseLoadFlags', () => {
     expect(command?.assertions[0]).toMatchObject({ metric: 'p99', operator: '<', value: 5000 });
   });
 
+  it("takes wrk's and autocannon's short flags, and the target as the positional argument", () => {
+    const command = parseLoadFlags(['-c', '50', '-d', '2s', '-t', '4', '-R', '1000', '-p', '2', '-j', 'tcp://127.0.0.1:7000']);
+    expect(command?.options).toMatchObject({
+      target: { kind: 'tcp', host: '127.0.0.1', port: 7000 },
+      connections: 50,
+      durationSeconds: 2,
+      threads: 4,
+      rate: 1000,
+      pipeline: 2,
+    });
+    expect(command?.json).toBe(true);
+    expect(parseLoadFlags(['127.0.0.1:7000'])?.options.target).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 7000 });
+  });
+
   it.each([
-    [['--connections', '5'], /--target is required/],
+    [['--connections', '5'], /a target is required/],
+    [['a:1', 'b:2'], /one target at most/],
+    [['--target', 'a:1', 'b:2'], /give the target once/],
+    [['-c', '-1', 'a:1'], /connections must be an integer in 1\.\.100000/],
+    [['--threads', '-1', 'a:1'], /threads must be an integer in 0\.\.64/],
     [['--target', 'tcp://127.0.0.1:1', '--bogus'], /Unknown option '--bogus'/],
     [['--target', 'tcp://127.0.0.1:1', '--connections', 'many'], /--connections takes a whole number/],
     [['--target', 'tcp://127.0.0.1:1', '--scenario', 'dance'], /--scenario must be one of/],
@@ -59,7 +77,9 @@ describe('assertions', () => {
     expect(checkAssertions(result, [parse('p99<5ms'), parse('errors==0'), parse('messagesPerSecond>=1000')]).every((o) => o.passed)).toBe(
       true,
     );
-    expect(checkAssertions(result, [parse('p99<3ms')])[0]).toMatchObject({ passed: false, actual: 4000 });
+    expect(checkAssertions(result, [parse('p99<3ms')])[0]).toMatchObject({ passed: false, actual: 4000, actualText: '4.00ms' });
+    expect(checkAssertions(result, [parse('p50<1us')])[0]).toMatchObject({ passed: false, actualText: '100µs' });
+    expect(checkAssertions(result, [parse('messagesPerSecond>2000')])[0]).toMatchObject({ passed: false, actualText: '1,000' });
     expect(checkAssertions(result, [parse('max<=0.01s')])[0]?.passed).toBe(true);
   });
 });

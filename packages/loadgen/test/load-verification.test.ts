@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLoad } from '../src/load/run-load.js';
+import { TargetUnreachableError } from '../src/load/shard.js';
 import { type FrameServer, startFrameServer } from './fixtures/frame-server.js';
 
 describe('runLoad verifies every reply', () => {
@@ -32,14 +33,16 @@ describe('runLoad verifies every reply', () => {
     expect(result.errorSamples[0]).toMatch(/byte 68 is 0x[0-9a-f]{2}, expected 0x[0-9a-f]{2}/);
   });
 
-  it('counts a refused connection as an error instead of hanging', async () => {
+  it('fails at once with TargetUnreachableError when no connection opens, instead of timing zeros', async () => {
     server = await startFrameServer();
     const target = server.target;
     await server.close();
     server = undefined;
-    const result = await runLoad({ target, threads: 0, connections: 2, durationSeconds: 0.2, warmupSeconds: 0 });
-    expect(result.connectionFailures).toBe(2);
-    expect(result.errors).toBeGreaterThanOrEqual(2);
+    const run = runLoad({ target, threads: 0, connections: 2, durationSeconds: 5, warmupSeconds: 0 });
+    await expect(run).rejects.toThrow(TargetUnreachableError);
+    await expect(run).rejects.toThrow(
+      /cannot connect to tcp:\/\/127\.0\.0\.1:\d+: none of 2 connections opened \(first: connection \d: connect ECONNREFUSED/,
+    );
   });
 
   it('checks PING replies too', async () => {

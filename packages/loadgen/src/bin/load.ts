@@ -34,7 +34,13 @@ async function main(argv: readonly string[]): Promise<number> {
   if (json) process.stdout.write(`${JSON.stringify({ ...result, assertions: outcomes })}\n`);
   else process.stdout.write(`${formatResult(result, outcomes)}\n`);
   if (json && outcomes.some((outcome) => !outcome.passed)) {
-    for (const outcome of outcomes.filter((o) => !o.passed)) process.stderr.write(`FAIL ${outcome.assertion} (actual ${outcome.actual})\n`);
+    for (const outcome of outcomes.filter((o) => !o.passed))
+      process.stderr.write(`FAIL ${outcome.assertion} (actual ${outcome.actualText})\n`);
+  }
+  if (result.connectionsAtEnd === 0) {
+    const first = result.errorSamples[0] === undefined ? '' : ` (first error: ${result.errorSamples[0]})`;
+    process.stderr.write(`echoplex-load: the target vanished: no connection to ${result.target} was left at the end of the run${first}\n`);
+    return 3;
   }
   return outcomes.every((outcome) => outcome.passed) ? 0 : 1;
 }

@@ -1,5 +1,6 @@
 /** Thresholds such as `p99<5ms` or `errors==0`, checked against a result so CI can fail a slow run. */
 import type { LoadResult } from './load-result.js';
+import { formatCount, formatMicros } from './result-text.js';
 
 const LATENCY_METRICS = ['p50', 'p90', 'p99', 'p999', 'p9999', 'max', 'mean'] as const;
 const COUNT_METRICS = ['errors', 'messagesPerSecond', 'lateSends', 'connectionFailures', 'messages'] as const;
@@ -18,7 +19,10 @@ export interface Assertion {
 
 export interface AssertionOutcome {
   readonly assertion: string;
+  /** Latency metrics in microseconds, counts as they are. */
   readonly actual: number;
+  /** `actual` as a person reads it, with its unit: `522µs`, `4.10ms`, `1,000`. */
+  readonly actualText: string;
   readonly passed: boolean;
 }
 
@@ -68,6 +72,7 @@ function holds(actual: number, operator: Operator, value: number): boolean {
 export function checkAssertions(result: LoadResult, assertions: readonly Assertion[]): AssertionOutcome[] {
   return assertions.map((assertion) => {
     const actual = actualValue(result, assertion.metric);
-    return { assertion: assertion.text, actual, passed: holds(actual, assertion.operator, assertion.value) };
+    const actualText = isLatency(assertion.metric) ? formatMicros(actual) : formatCount(actual);
+    return { assertion: assertion.text, actual, actualText, passed: holds(actual, assertion.operator, assertion.value) };
   });
 }

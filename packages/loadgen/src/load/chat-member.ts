@@ -77,7 +77,10 @@ export class ChatMember {
         }
       });
       socket.on('close', () => {
-        if (this.alive && this.stats.phase !== 'done') this.stats.recordError(() => `${this.nick}: closed by the server`);
+        if (this.alive && this.stats.phase !== 'done') {
+          this.stats.connectionsLost++;
+          this.stats.recordError(() => `${this.nick}: closed by the server`);
+        }
         this.alive = false;
       });
     });

@@ -17,6 +17,8 @@ export class ChurnSlot {
   private cycles = 0;
   private stopped = false;
   private socket: net.Socket | undefined;
+  /** The latest connect failed: the slot is retrying against a target that refuses it. */
+  failing = false;
 
   constructor(
     private readonly index: number,
@@ -47,13 +49,17 @@ export class ChurnSlot {
       },
     });
     this.socket = socket;
+    let connected = false;
     socket.once('connect', () => {
+      connected = true;
+      this.failing = false;
       this.stats.connectionsOpened++;
       socket.write(this.exchange.request);
     });
     socket.on('error', (error) => {
       if (finished || this.stopped) return;
       finished = true;
+      if (!connected) this.failing = true;
       this.stats.connectionFailures++;
       this.stats.recordError(() => `churn slot ${this.index}, cycle ${this.cycles + 1}: ${error.message}`);
       setTimeout(() => this.start(), RETRY_DELAY_MS);

@@ -1,5 +1,5 @@
 /** The `echoplex-load` command line, read into load options; any mistake is a `FlagError` (exit code 2). */
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { parseTarget, TargetError } from '../target.js';
 import { type Assertion, parseAssertion } from './assertions.js';
 import { DEFAULT_LOAD_OPTIONS, type LoadOptions, SCENARIOS, type ScenarioName, validateLoadOptions, withDefaults } from './load-options.js';
@@ -15,34 +15,39 @@ export interface LoadCommand {
   readonly assertions: readonly Assertion[];
 }
 
-export const LOAD_USAGE = `Usage: echoplex-load --target tcp://HOST:PORT|unix:/PATH [flags]
+export const LOAD_USAGE = `Usage: echoplex-load [flags] TARGET
+       echoplex-load --target TARGET [flags]
+
+TARGET is tcp://HOST:PORT, HOST:PORT, unix:/PATH or a socket path. Short flags are wrk's and
+autocannon's: -c connections, -d duration, -t threads, -R rate, -p pipeline, -j json.
 
 Load model
   --scenario NAME        ${SCENARIOS.join('|')} (default ${DEFAULT_LOAD_OPTIONS.scenario})
-  --connections N        concurrent connections (default ${DEFAULT_LOAD_OPTIONS.connections})
-  --pipeline N           requests in flight per connection; with --rate, the cap on them (default 1)
-  --rate N               open model: N messages per second over all connections, latency timed
+  -c, --connections N    concurrent connections (default ${DEFAULT_LOAD_OPTIONS.connections})
+  -p, --pipeline N       requests in flight per connection; with --rate, the cap on them (default 1)
+  -R, --rate N           open model: N messages per second over all connections, latency timed
                          from each message's intended send time (coordinated omission corrected)
-  --duration T           measured time: 10, 10s, 500ms, 1m (default ${DEFAULT_LOAD_OPTIONS.durationSeconds}s)
+  -d, --duration T       measured time: 10, 10s, 500ms, 1m (default ${DEFAULT_LOAD_OPTIONS.durationSeconds}s)
   --warmup T             unmeasured time before it (default ${DEFAULT_LOAD_OPTIONS.warmupSeconds}s)
   --idle T               hold the connections open and silent this long first (default 0)
   --size BYTES           payload per request: 64, 64k, 1m (default ${DEFAULT_LOAD_OPTIONS.size})
   --work-iterations N    sha256 rounds per WORK request (default ${DEFAULT_LOAD_OPTIONS.workIterations})
   --room-size N          chat: members per room (default ${DEFAULT_LOAD_OPTIONS.roomSize}); chat's --rate defaults to 1000
-  --threads N            worker threads the connections are spread over (default ${DEFAULT_LOAD_OPTIONS.threads}; 0 = main thread)
+  -t, --threads N        worker threads the connections are spread over (default ${DEFAULT_LOAD_OPTIONS.threads}; 0 = main thread)
   --window N             fanout: messages not yet delivered to every member, at most (default ${DEFAULT_LOAD_OPTIONS.window})
   --redis                fanout against Redis pub/sub: SUBSCRIBE/PUBLISH instead of JOIN/SAY
   --mirror               expect replies identical to requests (the bare socket.pipe reference server)
   --connect-timeout T    give up on a connection after this long (default ${DEFAULT_LOAD_OPTIONS.connectTimeoutSeconds}s)
 
 Output
-  --json                 print one JSON object (the LoadResult) on stdout
+  -j, --json             print one JSON object (the LoadResult) on stdout
   --quiet                no progress on stderr
   --assert EXPR          e.g. "p99<5ms", "errors==0", "messagesPerSecond>=1000"; repeatable;
                          exit code 1 when one fails
-  --help                 this text
+  -h, --help             this text
 
-Exit codes: 0 ok, 1 an assertion failed, 2 bad flags, 3 the run could not be done.`;
+Exit codes: 0 ok, 1 an assertion failed, 2 bad flags, 3 the run could not be done: no connection
+could be opened, or the target vanished (every connection lost) during the run.`;
 
 /** `10`, `10s`, `500ms`, `2m` in seconds. */
 export function parseDuration(text: string, flag: string): number {
@@ -61,8 +66,9 @@ export function parseSize(text: string, flag: string): number {
   return Number(match[1]) * scale;
 }
 
+/** A whole number; a negative one is read too, so the range check names the flag's range. */
 function parseCount(text: string, flag: string): number {
-  if (!/^[0-9]+$/.test(text.trim())) throw new FlagError(`--${flag} takes a whole number, got '${text}'`);
+  if (!/^-?[0-9]+$/.test(text.trim())) throw new FlagError(`--${flag} takes a whole number, got '${text}'`);
   return Number(text);
 }
 
@@ -83,12 +89,16 @@ export function parseLoadFlags(argv: readonly string[]): LoadCommand | undefined
   } catch (error) {
     throw new FlagError(error instanceof Error ? error.message : String(error));
   }
-  const { values } = parsed;
+  const { values, positionals } = parsed;
   if (values.help) return undefined;
-  if (values.target === undefined) throw new FlagError('--target is required: tcp://127.0.0.1:7000 or unix:/path/to/socket');
+  if (positionals.length > 1) throw new FlagError(`one target at most, got ${positionals.map((p) => `'${p}'`).join(' ')}`);
+  if (positionals.length === 1 && values.target !== undefined)
+    throw new FlagError('give the target once: as --target or as the last argument');
+  const targetText = values.target ?? positionals[0];
+  if (targetText === undefined) throw new FlagError('a target is required: echoplex-load tcp://127.0.0.1:7000 (or unix:/path/to/socket)');
   let target: LoadOptions['target'];
   try {
-    target = parseTarget(values.target);
+    target = parseTarget(targetText);
   } catch (error) {
     if (error instanceof TargetError) throw new FlagError(`--target: ${error.message}`);
     throw error;
@@ -123,32 +133,54 @@ export function parseLoadFlags(argv: readonly string[]): LoadCommand | undefined
   return { options, json: values.json ?? false, quiet: values.quiet ?? false, assertions };
 }
 
-function parseFlagsStrictly(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    strict: true,
-    allowPositionals: false,
-    options: {
-      target: { type: 'string', short: 't' },
-      scenario: { type: 'string' },
-      connections: { type: 'string', short: 'c' },
-      duration: { type: 'string', short: 'd' },
-      warmup: { type: 'string' },
-      idle: { type: 'string' },
-      size: { type: 'string' },
-      pipeline: { type: 'string', short: 'p' },
-      rate: { type: 'string', short: 'r' },
-      threads: { type: 'string' },
-      'work-iterations': { type: 'string' },
-      'room-size': { type: 'string' },
-      'connect-timeout': { type: 'string' },
-      window: { type: 'string' },
-      redis: { type: 'boolean' },
-      mirror: { type: 'boolean' },
-      json: { type: 'boolean' },
-      quiet: { type: 'boolean' },
-      assert: { type: 'string', multiple: true },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+/**
+ * `-c -1` as `--connections=-1`: a negative value reaches the range check, which names the
+ * range, instead of node's parser, which takes `-1` for a flag and calls the value ambiguous.
+ */
+function joinNegativeValues(argv: readonly string[]): string[] {
+  const longName = (arg: string): string | undefined => {
+    if (arg.startsWith('--')) return arg.slice(2);
+    return Object.entries(FLAG_OPTIONS).find(([, option]) => 'short' in option && `-${option.short}` === arg)?.[0];
+  };
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    const name = longName(arg);
+    const option = name === undefined ? undefined : FLAG_OPTIONS[name as keyof typeof FLAG_OPTIONS];
+    if (option?.type === 'string' && next !== undefined && /^-[0-9.]/.test(next)) {
+      joined.push(`--${name}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
 }
+
+function parseFlagsStrictly(argv: readonly string[]) {
+  return parseArgs({ args: joinNegativeValues(argv), strict: true, allowPositionals: true, options: FLAG_OPTIONS });
+}
+
+const FLAG_OPTIONS = {
+  target: { type: 'string' },
+  scenario: { type: 'string' },
+  connections: { type: 'string', short: 'c' },
+  duration: { type: 'string', short: 'd' },
+  warmup: { type: 'string' },
+  idle: { type: 'string' },
+  size: { type: 'string' },
+  pipeline: { type: 'string', short: 'p' },
+  rate: { type: 'string', short: 'R' },
+  threads: { type: 'string', short: 't' },
+  'work-iterations': { type: 'string' },
+  'room-size': { type: 'string' },
+  'connect-timeout': { type: 'string' },
+  window: { type: 'string' },
+  redis: { type: 'boolean' },
+  mirror: { type: 'boolean' },
+  json: { type: 'boolean', short: 'j' },
+  quiet: { type: 'boolean' },
+  assert: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];

@@ -41,8 +41,8 @@ export interface LoadResult {
   readonly messagesPerSecond: number;
   /** Payload bytes per second received in replies (request size times messages per second). */
   readonly bytesPerSecond: number;
-  /** Chat only: SAYs sent in the measured window. */
-  readonly sent: number;
+  /** Chat and fanout only: messages sent in the measured window (absent where every request gets its own reply). */
+  readonly sent?: number;
   /** Wrong replies, wrong bytes, ERR frames, and connections lost or refused. */
   readonly errors: number;
   /** The first few errors, described. */
@@ -55,5 +55,10 @@ export interface LoadResult {
   readonly uncorrectedLatencyMicros: LatencyMicros;
   readonly connectionsOpened: number;
   readonly connectionFailures: number;
+  /**
+   * Connections still open when the run ended (churn: slots whose latest connect succeeded);
+   * 0 means the target vanished during the run. Not reported by fanout.
+   */
+  readonly connectionsAtEnd?: number;
   readonly timeline: readonly TimelineSecond[];
 }

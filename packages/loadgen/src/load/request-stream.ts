@@ -75,6 +75,7 @@ export class RequestStream {
       socket.on('close', () => {
         clearTimeout(timer);
         if (this.alive && this.stats.phase !== 'done') {
+          this.stats.connectionsLost++;
           this.stats.recordError(() => `connection ${this.index}: closed by the server after ${this.replies} replies`);
         }
         this.alive = false;

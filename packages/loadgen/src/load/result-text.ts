@@ -30,7 +30,7 @@ export function formatResult(result: LoadResult, outcomes: readonly AssertionOut
       `${(result.bytesPerSecond / 1_048_576).toFixed(2)} MiB/s payload, errors ${result.errors}` +
       (result.loadModel === 'open' ? `, late sends ${result.lateSends}` : ''),
   );
-  if (result.scenario === 'chat') lines.push(`${formatCount(result.sent)} SAYs sent in the measured window`);
+  if (result.scenario === 'chat' && result.sent !== undefined) lines.push(`${formatCount(result.sent)} SAYs sent in the measured window`);
   if (result.loadModel === 'open') {
     lines.push(latencyLine('corrected', result.latencyMicros));
     lines.push(latencyLine('uncorrected', result.uncorrectedLatencyMicros));
@@ -44,7 +44,7 @@ export function formatResult(result: LoadResult, outcomes: readonly AssertionOut
   if (result.connectionFailures > 0) lines.push(`connections that failed to open: ${result.connectionFailures}`);
   for (const sample of result.errorSamples) lines.push(`error: ${sample}`);
   for (const outcome of outcomes) {
-    lines.push(`${outcome.passed ? 'PASS' : 'FAIL'} ${outcome.assertion} (actual ${formatCount(outcome.actual)})`);
+    lines.push(`${outcome.passed ? 'PASS' : 'FAIL'} ${outcome.assertion} (actual ${outcome.actualText})`);
   }
   return lines.join('\n');
 }

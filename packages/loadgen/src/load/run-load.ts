@@ -10,7 +10,7 @@ import { runFanout } from './fanout.js';
 import { createHistogram, mergeEncoded, summarise } from './latency-histogram.js';
 import { type LoadOptions, validateLoadOptions, withDefaults } from './load-options.js';
 import type { LoadResult, TimelineSecond } from './load-result.js';
-import { Shard, type ShardReport, type ShardSecond, type ShardSpec } from './shard.js';
+import { Shard, type ShardReport, type ShardSecond, type ShardSpec, TargetUnreachableError } from './shard.js';
 import type { FromWorker, ToWorker } from './shard-messages.js';
 
 export interface RunHooks {
@@ -65,6 +65,8 @@ function inProcessShard(spec: ShardSpec, onSecond: (second: ShardSecond) => void
     resolveReport = resolve;
     rejectReport = reject;
   });
+  // An aborted run rejects a report nobody may be waiting for yet: not an unhandled rejection.
+  report.catch(() => {});
   return {
     connected: shard.connect(),
     report,
@@ -101,6 +103,7 @@ function workerShard(spec: ShardSpec, onSecond: (second: ShardSecond) => void): 
     if (message.type === 'connected') connected();
     else if (message.type === 'second') onSecond(message.second);
     else if (message.type === 'report') reported(message.report);
+    else if (message.unreachable) failed(new TargetUnreachableError(message.message));
     else failed(new Error(`load worker ${spec.shardIndex}: ${message.message}`));
   });
   worker.on('error', (error) => failed(error));
@@ -194,7 +197,7 @@ function buildResult(options: LoadOptions, reports: readonly ShardReport[], time
     messages,
     messagesPerSecond: Math.round(messagesPerSecond * 10) / 10,
     bytesPerSecond: Math.round(messagesPerSecond * payload),
-    sent: sum((report) => report.sent),
+    ...(options.scenario === 'chat' && { sent: sum((report) => report.sent) }),
     errors: sum((report) => report.errors),
     errorSamples: reports.flatMap((report) => report.errorSamples).slice(0, 10),
     lateSends: sum((report) => report.lateSends),
@@ -202,6 +205,7 @@ function buildResult(options: LoadOptions, reports: readonly ShardReport[], time
     uncorrectedLatencyMicros: summarise(uncorrected),
     connectionsOpened: sum((report) => report.connectionsOpened),
     connectionFailures: sum((report) => report.connectionFailures),
+    connectionsAtEnd: sum((report) => report.connectionsAtEnd),
     timeline,
   };
   corrected.destroy();

@@ -7,6 +7,7 @@ export type FromWorker =
   | { readonly type: 'connected' }
   | { readonly type: 'second'; readonly second: ShardSecond }
   | { readonly type: 'report'; readonly report: ShardReport }
-  | { readonly type: 'failed'; readonly message: string };
+  /** `unreachable`: the target could not be reached (a `TargetUnreachableError`), not a fault of the worker. */
+  | { readonly type: 'failed'; readonly message: string; readonly unreachable: boolean };
 
 export type WorkerInput = ShardSpec;

@@ -19,6 +19,8 @@ export class ShardStats {
   lateSends = 0;
   connectionsOpened = 0;
   connectionFailures = 0;
+  /** Connections that were open and closed by the server (or the network) before the run ended. */
+  connectionsLost = 0;
   readonly errorSamples: string[] = [];
   readonly corrected: Histogram = createHistogram();
   readonly uncorrected: Histogram = createHistogram();

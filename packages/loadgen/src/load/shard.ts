@@ -3,6 +3,8 @@
  * phases (idle, warmup, measure) on a start time common to every shard, and reports its counters
  * and histograms. The same code runs in a worker thread or on the caller's thread.
  */
+import net from 'node:net';
+import { connectOptions, formatTarget, type Target } from '../target.js';
 import { ChatMember } from './chat-member.js';
 import { ChurnSlot } from './churn-slot.js';
 import { buildExchange } from './exchange.js';
@@ -38,8 +40,35 @@ export interface ShardReport {
   readonly errorSamples: readonly string[];
   readonly connectionsOpened: number;
   readonly connectionFailures: number;
+  /** Connections still open when the run ended (churn: slots whose latest connect succeeded). */
+  readonly connectionsAtEnd: number;
   readonly corrected: string;
   readonly uncorrected: string;
+}
+
+/** How often a shard checks whether every connection has been lost, to end the run early. */
+const LOSS_CHECK_MS = 100;
+
+/** A run that cannot be done: nothing to connect to, or the target went away. The CLI exits 3. */
+export class TargetUnreachableError extends Error {
+  override readonly name = 'TargetUnreachableError';
+}
+
+/** One connection opened and closed: whether anything listens at `target` at all. */
+function probe(target: Target, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(connectOptions(target));
+    const timer = setTimeout(() => socket.destroy(new Error(`connect timed out after ${timeoutMs} ms`)), timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new TargetUnreachableError(`cannot connect to ${formatTarget(target)}: ${error.message}`));
+    });
+  });
 }
 
 /** Connections opened at once while connecting, so the server's accept queue is not flooded. */
@@ -81,6 +110,7 @@ export class Shard {
     const timeoutMs = options.connectTimeoutSeconds * 1000;
     if (options.scenario === 'churn') {
       const exchange = buildExchange(options);
+      if (this.indices.length > 0) await probe(options.target, timeoutMs);
       this.slots = this.indices.map((i) => new ChurnSlot(i, exchange, this.stats, options.target, this.readBuffer));
       return;
     }
@@ -90,12 +120,25 @@ export class Shard {
         return new ChatMember(`${this.spec.runTag}-m${i}`, room, this.stats);
       });
       await this.inBatches(this.members.length, (k) => (this.members[k] as ChatMember).join(options.target, this.readBuffer, timeoutMs));
+      this.failIfNoneOpened();
       return;
     }
     const exchange = buildExchange(options);
     this.streams = this.indices.map((i) => new RequestStream(i, exchange, options.pipeline, this.stats));
     await this.inBatches(this.streams.length, (k) =>
       (this.streams[k] as RequestStream).connect(options.target, this.readBuffer, timeoutMs),
+    );
+    this.failIfNoneOpened();
+  }
+
+  /** Not one of this shard's connections opened: the run cannot be done, and waiting out its duration would only hide that. */
+  private failIfNoneOpened(): void {
+    const { stats, indices, spec } = this;
+    if (indices.length === 0 || stats.connectionFailures < indices.length) return;
+    this.stopAll();
+    const first = stats.errorSamples[0] ?? 'no error reported';
+    throw new TargetUnreachableError(
+      `cannot connect to ${formatTarget(spec.options.target)}: none of ${indices.length} connections opened (first: ${first})`,
     );
   }
 
@@ -111,14 +154,27 @@ export class Shard {
     };
     this.stats.phase = 'idle';
     return new Promise((resolve) => {
-      at(warmupStart, () => this.beginWarmup(warmupStart, measureStart));
-      at(measureStart, () => this.beginMeasure(end));
-      at(end, () => {
-        this.emitSecond('measure');
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
+        this.emitSecond(this.stats.phase === 'warmup' ? 'warmup' : 'measure');
         this.stats.phase = 'done';
         this.stopAll();
         resolve(this.report());
-      });
+      };
+      at(warmupStart, () => this.beginWarmup(warmupStart, measureStart));
+      at(measureStart, () => this.beginMeasure(end));
+      at(end, finish);
+      // Every connection lost (the server died): end now rather than time zeros until the end.
+      const opened = this.indices.length - this.stats.connectionFailures;
+      if (options.scenario !== 'churn' && opened > 0) {
+        this.timers.push(
+          setInterval(() => {
+            if (this.stats.connectionsLost >= opened) finish();
+          }, LOSS_CHECK_MS),
+        );
+      }
     });
   }
 
@@ -206,6 +262,10 @@ export class Shard {
       errorSamples: stats.errorSamples,
       connectionsOpened: opened,
       connectionFailures: stats.connectionFailures,
+      connectionsAtEnd:
+        this.spec.options.scenario === 'churn'
+          ? this.slots.filter((slot) => !slot.failing).length
+          : Math.max(0, this.indices.length - stats.connectionFailures - stats.connectionsLost),
       corrected: encodeHistogram(stats.corrected),
       uncorrected: encodeHistogram(stats.recordsUncorrected ? stats.uncorrected : stats.corrected),
     };
