@@ -2,4 +2,5 @@
 
 export * from './clients.js';
 export * from './models.js';
+export * from './redis-process.js';
 export * from './server-process.js';

@@ -19,6 +19,8 @@ export interface ServerConfig {
   readonly drainTimeoutMs: number;
   readonly maxOutbound: number;
   readonly logLevel: LogLevel;
+  /** `redis://HOST:PORT[/DB]`: the Redis whose rooms and nicks this server shares with others; undefined: this server alone. */
+  readonly hub: string | undefined;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -116,6 +118,26 @@ const stringFlag = (description: string, valueName: string, defaultValue: string
   },
 });
 
+/** `redis://[user:password@]HOST:PORT[/DB]`, checked here so a typo is a usage error, not a failed connection. */
+const hubFlag: FlagSpec<string> = {
+  description: 'share rooms and nicks with every server on this Redis (redis://HOST:PORT[/DB])',
+  valueName: 'URL',
+  defaultValue: '',
+  parse(raw, flag) {
+    const expected = `${flag}: expected redis://HOST:PORT[/DB], got '${raw}'`;
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError(expected);
+    }
+    if (url.protocol !== 'redis:' || url.hostname === '' || !/^(\/\d{0,5})?$/.test(url.pathname) || url.search !== '' || url.hash !== '') {
+      throw new ConfigError(expected);
+    }
+    return raw;
+  },
+};
+
 const COMMON_FLAGS = {
   host: stringFlag('TCP address to listen on', 'HOST', '127.0.0.1'),
   port: integerFlag('TCP port to listen on (0 picks a free one)', 7000, 0, 65_535),
@@ -128,6 +150,7 @@ const COMMON_FLAGS = {
   'drain-timeout': secondsFlag('on SIGTERM, close whatever is left after this long', 5),
   'max-outbound': sizeFlag('pushed output waiting for one connection before SLOW_CONSUMER', 1024 ** 2, '1m', 1024, 2 ** 31),
   'log-level': choiceFlag('pino log level', 'info' as LogLevel, LOG_LEVELS),
+  hub: hubFlag,
 } satisfies Record<string, FlagSpec<unknown>>;
 
 export interface CliSpec<Flags extends Record<string, FlagSpec<unknown>>> {
@@ -230,6 +253,7 @@ export function parseCommandLine<Flags extends Record<string, FlagSpec<unknown>>
     drainTimeoutMs: read('drain-timeout') as number,
     maxOutbound: read('max-outbound') as number,
     logLevel: read('log-level') as LogLevel,
+    hub: (read('hub') as string) || undefined,
   };
   const model: Record<string, unknown> = {};
   for (const name of Object.keys(spec.flags)) model[name] = read(name);

@@ -1,12 +1,11 @@
 /**
  * The Hub across threads and processes: `RemoteHub` turns hub calls into messages,
- * `HubRelay` applies them to the one `LocalHub` authority and routes pushes back.
+ * `HubRelay` applies them to the one authority (a `LocalHub`, or a `RedisHub` across servers) and routes pushes back.
  * Each model supplies only the channel (a MessagePort, IPC, a blocking call); the
  * messages are plain data, so they survive structured clone and JSON alike.
  */
 import { type ErrorCode, ProtocolError, type Push } from '@echoplex/protocol';
 import type { Hub, HubMember, HubResult, RoomMembers } from './hub.js';
-import type { LocalHub } from './local-hub.js';
 
 /** A hub call from a client (a worker, a child) to the authority. `call` numbers the reply. */
 export type HubCall =
@@ -90,13 +89,22 @@ export class RemoteHub implements Hub {
     this.send({ op: 'who', id, call });
   }
 
-  members(room: string, done: (members: RoomMembers) => void): void {
-    const call = this.expect((result) => done(result.ok ? (result.value as RoomMembers) : { room, nicks: [] }));
+  members(room: string, done: (result: HubResult<RoomMembers>) => void): void {
+    const call = this.expect((result) => done(fromWire(result as WireResult<RoomMembers>)));
     this.send({ op: 'members', room, call });
   }
 
   post(room: string, nick: string, text: string): void {
     this.send({ op: 'post', room, nick, text });
+  }
+
+  /**
+   * The authority answers UNAVAILABLE to the calls that have a result. Whether the one-way
+   * calls (SAY, HTTP posts) may go is not relayed yet: while Redis is away they reach only
+   * the members on this server.
+   */
+  unavailable(): undefined {
+    return undefined;
   }
 
   /** An event from the authority. */
@@ -126,11 +134,15 @@ export class HubChannel {
   constructor(readonly send: (event: HubEvent) => void) {}
 }
 
-/** The authority side: applies calls from any number of channels to one LocalHub. */
+/** The authority side: applies calls from any number of channels to one hub. */
 export class HubRelay {
   private readonly dirty = new Set<HubChannel>();
+  private handling = false;
+  private flushQueued = false;
+  /** Channels disconnected: an asynchronous hub may still answer or push to their members; that goes nowhere. */
+  private readonly gone = new WeakSet<HubChannel>();
 
-  constructor(private readonly hub: LocalHub) {}
+  constructor(private readonly hub: Hub) {}
 
   /** A new client (a worker started, a child forked). */
   connect(send: (event: HubEvent) => void): HubChannel {
@@ -139,8 +151,19 @@ export class HubRelay {
 
   /** Applies one call from a channel; results and pushes are sent before it returns. */
   handle(channel: HubChannel, call: HubCall): void {
-    const reply = (callId: number) => (result: HubResult<string | RoomMembers>) =>
-      channel.send({ op: 'result', call: callId, result: toWire(result) });
+    this.handling = true;
+    try {
+      this.apply(channel, call);
+    } finally {
+      this.handling = false;
+    }
+    this.flush();
+  }
+
+  private apply(channel: HubChannel, call: HubCall): void {
+    const reply = (callId: number) => (result: HubResult<string | RoomMembers>) => {
+      if (!this.gone.has(channel)) channel.send({ op: 'result', call: callId, result: toWire(result) });
+    };
     switch (call.op) {
       case 'attach':
         if (channel.memberIds.has(call.id)) break;
@@ -166,17 +189,17 @@ export class HubRelay {
         if (this.known(channel, call.id, call.call)) this.hub.who(call.id, reply(call.call));
         break;
       case 'members':
-        this.hub.members(call.room, (members) => channel.send({ op: 'result', call: call.call, result: { ok: true, value: members } }));
+        this.hub.members(call.room, reply(call.call));
         break;
       case 'post':
         this.hub.post(call.room, call.nick, call.text);
         break;
     }
-    this.flush();
   }
 
   /** The channel is gone (its worker or child died): its members leave their rooms and free their nicks. */
   disconnect(channel: HubChannel): void {
+    this.gone.add(channel);
     for (const id of channel.memberIds) this.hub.detach(id);
     channel.memberIds.clear();
     channel.outbox.clear();
@@ -191,10 +214,19 @@ export class HubRelay {
   }
 
   private enqueue(channel: HubChannel, id: number, push: Push): void {
+    if (!channel.memberIds.has(id)) return;
     const to = channel.outbox.get(push);
     if (to === undefined) channel.outbox.set(push, [id]);
     else to.push(id);
     this.dirty.add(channel);
+    // A hub across servers also pushes between calls (messages from other servers): those cross once per turn.
+    if (!this.handling && !this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => {
+        this.flushQueued = false;
+        this.flush();
+      });
+    }
   }
 
   private flush(): void {

@@ -41,7 +41,12 @@ export interface Hub {
   /** The sender's room and its members. Fails with NOT_IN_ROOM. */
   who(id: number, done: (result: HubResult<RoomMembers>) => void): void;
   /** Any room's members (empty for a room nobody is in). */
-  members(room: string, done: (members: RoomMembers) => void): void;
+  members(room: string, done: (result: HubResult<RoomMembers>) => void): void;
   /** A message from outside the room (HTTP): MSG to every member. */
   post(room: string, nick: string, text: string): void;
+  /**
+   * Why chat cannot be served now (ERR UNAVAILABLE: a hub across servers whose Redis is away),
+   * or undefined. Checked before the one-way calls, `say` and `post`; the others fail through `done`.
+   */
+  unavailable(): ProtocolError | undefined;
 }

@@ -5,5 +5,7 @@ export * from './lifecycle.js';
 export * from './listener.js';
 export * from './logger.js';
 export * from './metrics.js';
+export * from './redis-hub.js';
+export * from './server-hub.js';
 export * from './sessions.js';
 export * from './shutdown.js';

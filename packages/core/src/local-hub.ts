@@ -98,13 +98,18 @@ export class LocalHub implements Hub {
     done(ok(this.roomMembers(member.roomName)));
   }
 
-  members(room: string, done: (members: RoomMembers) => void): void {
-    done(this.roomMembers(room));
+  members(room: string, done: (result: HubResult<RoomMembers>) => void): void {
+    done(ok(this.roomMembers(room)));
   }
 
   post(room: string, nick: string, text: string): void {
     const members = this.rooms.get(room);
     if (members !== undefined) this.broadcast(members, { kind: 'MSG', room, nick, text });
+  }
+
+  /** In process, the hub is always there. */
+  unavailable(): undefined {
+    return undefined;
   }
 
   private roomMembers(room: string): RoomMembers {

@@ -8,6 +8,15 @@ export interface MetricsSample {
   readonly stats: StatsSnapshot;
   /** The model's own gauges, e.g. `{ echoplex_workers: { help, values: [{ labels: {}, value: 4 }] } }`. */
   readonly gauges?: Readonly<Record<string, ModelGauge>>;
+  /** The hub across servers (`--hub`), if the server has one. */
+  readonly hub?: HubCounters;
+}
+
+/** A hub across servers as /metrics shows it: Redis calls answered, calls failed or timed out, and whether it answers now. */
+export interface HubCounters {
+  readonly roundTrips: number;
+  readonly failures: number;
+  readonly available: boolean;
 }
 
 export interface ModelGauge {
@@ -83,6 +92,27 @@ export class MetricsExporter {
       collect() {
         this.reset();
         for (const [code, count] of Object.entries(exporter.sample?.stats.errors ?? {})) this.inc({ code }, count);
+      },
+    });
+    const hubCounter = (name: string, help: string, read: (hub: HubCounters) => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          const hub = exporter.sample?.hub;
+          if (hub !== undefined) this.inc(read(hub));
+        },
+      });
+    hubCounter('echoplex_hub_round_trips_total', 'Calls to the hub across servers (Redis) answered; 0 without --hub', (h) => h.roundTrips);
+    hubCounter('echoplex_hub_failures_total', 'Calls to the hub across servers that failed or timed out', (h) => h.failures);
+    new Gauge({
+      name: 'echoplex_hub_available',
+      help: 'Whether the hub answers now: 1, or 0 while Redis is away (always 1 without --hub)',
+      registers: [this.registry],
+      collect() {
+        this.set(exporter.sample?.hub?.available === false ? 0 : 1);
       },
     });
   }

@@ -314,17 +314,21 @@ export class Session {
         this.await<HubResult<string>>(
           (done) => hub.leave(this.id, done),
           (result) => {
-            this.room = undefined;
+            // UNAVAILABLE leaves the member where it was; NOT_IN_ROOM means the hub had it in no room.
+            if (result.ok || result.error.code === 'NOT_IN_ROOM') this.room = undefined;
             if (!result.ok) return this.fail(result.error);
             this.reply({ kind: 'LEAVE', room: result.value });
           },
         );
         return;
-      case 'SAY':
+      case 'SAY': {
         if (this.room === undefined) return this.fail(notInRoom());
         if (!isValidChatText(request.text)) return this.fail(badArgument('chat text must not contain CR or LF'));
+        const unavailable = hub.unavailable();
+        if (unavailable !== undefined) return this.fail(unavailable);
         hub.say(this.id, request.text);
         return;
+      }
       case 'WHO':
         if (this.room === undefined) return this.fail(notInRoom());
         this.await<HubResult<RoomMembers>>(
@@ -386,15 +390,20 @@ export class Session {
         if (!isUtf8(request.body)) return fail(new ProtocolError('BAD_FRAME', 'message body is not valid UTF-8'));
         const text = request.body.toString('utf8');
         if (!isValidChatText(text)) return fail(badArgument('chat text must not contain CR or LF'));
+        const unavailable = hub.unavailable();
+        if (unavailable !== undefined) return fail(unavailable);
         hub.post(route.room, nick, text);
         return respond({ status: 202, contentType: 'text/plain', body: 'accepted' });
       }
       case 'ROOM_GET':
         if (!isValidName(route.room)) return fail(badArgument(`invalid room '${route.room}'`));
-        return this.await<RoomMembers>(
+        return this.await<HubResult<RoomMembers>>(
           (done) => hub.members(route.room, done),
-          (members) =>
-            respond({ status: 200, contentType: 'application/json', body: JSON.stringify({ room: members.room, members: members.nicks }) }),
+          (result) => {
+            if (!result.ok) return fail(result.error);
+            const { room, nicks } = result.value;
+            respond({ status: 200, contentType: 'application/json', body: JSON.stringify({ room, members: nicks }) });
+          },
         );
       case 'INFO':
         // Indented: a person reads /info in a browser or curl; programs parse it the same.

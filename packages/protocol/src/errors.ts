@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   TIMEOUT: { fatal: true, httpStatus: 408 },
   SLOW_CONSUMER: { fatal: true, httpStatus: 503 },
   SHUTTING_DOWN: { fatal: true, httpStatus: 503 },
+  UNAVAILABLE: { fatal: false, httpStatus: 503 },
 } as const satisfies Record<string, { fatal: boolean; httpStatus: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
