@@ -2,13 +2,15 @@
 /**
  * The event-loop model: one thread, one event loop, every connection on it. Nothing
  * here but the strategy: accept on the loop, serve each socket with a core session,
- * keep rooms in a LocalHub. A WORK request holds up everyone else: that is the lesson.
+ * keep rooms in a LocalHub (with --hub, a RedisHub shared with other servers). A WORK
+ * request holds up everyone else: that is the lesson.
  */
 import { createServer } from 'node:net';
 import {
   createLogger,
-  LocalHub,
+  exitOnStartupError,
   MetricsExporter,
+  openHub,
   readCommandLine,
   runServer,
   type ServerInfo,
@@ -31,11 +33,12 @@ const metrics = new MetricsExporter(MODEL);
 const view: ServerView = {
   info: (done) => done(info()),
   metrics: (done) => {
-    void metrics.render({ connections: sessions.size, stats }).then(done);
+    void metrics.render({ connections: sessions.size, stats, hub: chat.counters() }).then(done);
   },
 };
-const hub = new LocalHub();
-const sessions = new SocketSessions({ limits: config, hub, server: view, stats, servedBy: `pid ${process.pid}` });
+// With --hub, waits up to 10 s for Redis, else exits 1 naming it.
+const chat = await openHub(config.hub, logger).catch((error: unknown) => exitOnStartupError(MODEL, error));
+const sessions = new SocketSessions({ limits: config, hub: chat.hub, server: view, stats, servedBy: `pid ${process.pid}` });
 
 function info(): ServerInfo {
   return {
@@ -44,13 +47,15 @@ function info(): ServerInfo {
     threads: 1,
     processes: 1,
     connections: sessions.size,
-    rooms: hub.roomCount,
+    rooms: chat.roomCount(),
+    hub: chat.name,
+    node: chat.node,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     protocol: 1,
   };
 }
 
-let nextConnectionId = 0;
+let nextConnectionId = chat.firstConnectionId - 1;
 const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
   nextConnectionId += 1;
   sessions.serve(socket, nextConnectionId, sessions.size >= config.maxConnections);
@@ -62,5 +67,9 @@ await runServer({
   logger,
   listener,
   connections: () => sessions.size,
-  drain: (drainTimeoutMs) => sessions.shutdown(drainTimeoutMs),
+  drain: async (drainTimeoutMs) => {
+    await sessions.shutdown(drainTimeoutMs);
+    await chat.close();
+  },
+  announce: { hub: chat.name, node: chat.node },
 });

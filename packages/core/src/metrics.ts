@@ -9,7 +9,7 @@ export interface MetricsSample {
   /** The model's own gauges, e.g. `{ echoplex_workers: { help, values: [{ labels: {}, value: 4 }] } }`. */
   readonly gauges?: Readonly<Record<string, ModelGauge>>;
   /** The hub across servers (`--hub`), if the server has one. */
-  readonly hub?: HubCounters;
+  readonly hub?: HubCounters | undefined;
 }
 
 /** A hub across servers as /metrics shows it: Redis calls answered, calls failed or timed out, and whether it answers now. */
