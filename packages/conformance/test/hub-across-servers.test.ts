@@ -1,0 +1,180 @@
+/**
+ * Two servers of a model on one real Redis (`--hub`) behave as one server: nicks, rooms, WHO,
+ * HTTP rooms and order per sender across them; a SIGKILLed server's members freed within 15 s;
+ * Redis killed (UNAVAILABLE, the rest still served) and restarted empty (members announced again).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpRequest, sleep, TextClient } from '../src/clients.js';
+import { RedisProcess } from '../src/redis-process.js';
+import { killAllServers, listeningRecord, type RunningServer, startServer } from '../src/server-process.js';
+
+/** The models wired to `--hub` so far; the others join this list as they are. */
+const HUB_MODELS: readonly { readonly model: string; readonly flags: readonly string[] }[] = [{ model: 'event-loop', flags: [] }];
+
+/** Reads lines until one satisfies `wanted`, returning every line read; fails after `timeoutMs` naming what came. */
+async function linesUntil(client: TextClient, wanted: (line: string) => boolean, timeoutMs = 5000): Promise<string[]> {
+  const lines: string[] = [];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = deadline - Date.now();
+    const line = await client.nextLine(Math.max(1, left)).catch((error: Error) => {
+      throw new Error(`${error.message}; lines so far: ${JSON.stringify(lines)}`);
+    });
+    lines.push(line);
+    if (wanted(line)) return lines;
+  }
+}
+
+async function member(server: RunningServer, nick: string, room?: string): Promise<TextClient> {
+  const client = await TextClient.open(server.target);
+  expect(await client.request(`NICK ${nick}`)).toBe(`OK NICK ${nick}`);
+  if (room !== undefined) expect(await client.request(`JOIN ${room}`)).toBe(`OK JOIN ${room}`);
+  return client;
+}
+
+describe.each(HUB_MODELS)('$model with --hub: two servers on one Redis', ({ model, flags }) => {
+  let redis: RedisProcess;
+  let one: RunningServer;
+  let two: RunningServer;
+  const start = (url: string) => startServer(model, [...flags, '--hub', url, '--idle-timeout', '0']);
+
+  beforeAll(async () => {
+    redis = await RedisProcess.start();
+    [one, two] = await Promise.all([start(redis.url), start(redis.url)]);
+  });
+
+  afterAll(async () => {
+    await killAllServers();
+    await redis?.stop();
+  });
+
+  it('names its hub and node in INFO and on the listening line', async () => {
+    const client = await TextClient.open(one.target);
+    const info = JSON.parse((await client.request('INFO')).slice('INFO '.length)) as Record<string, unknown>;
+    expect(info.hub).toBe(redis.url);
+    expect(typeof info.node).toBe('string');
+    expect(listeningRecord(one)?.node).toBe(info.node);
+    const other = await TextClient.open(two.target);
+    const otherInfo = JSON.parse((await other.request('INFO')).slice('INFO '.length)) as Record<string, unknown>;
+    expect(otherInfo.node).not.toBe(info.node);
+    // Guest nicks are unique across servers too: connection ids are numbered per server.
+    expect(otherInfo.nick).not.toBe(info.nick);
+    client.end();
+    other.end();
+  });
+
+  it('keeps nicks unique across servers and carries JOINED, MSG, WHO and LEFT between them', async () => {
+    const ann = await member(one, 'ann', 'lobby');
+    const bob = await TextClient.open(two.target);
+    expect(await bob.request('NICK ann')).toBe('ERR NICK_TAKEN ann is taken');
+    expect(await bob.request('NICK bob')).toBe('OK NICK bob');
+    expect(await bob.request('JOIN lobby')).toBe('OK JOIN lobby');
+    expect(await ann.nextLine()).toBe('JOINED lobby bob');
+    bob.sendLine('SAY hello from two');
+    expect(await ann.nextLine()).toBe('MSG lobby bob hello from two');
+    ann.sendLine('SAY hello from one');
+    expect(await bob.nextLine()).toBe('MSG lobby ann hello from one');
+    expect(await bob.request('WHO')).toBe('WHO lobby ann bob');
+    expect(await ann.request('WHO')).toBe('WHO lobby ann bob');
+    bob.end();
+    expect(await ann.nextLine()).toBe('LEFT lobby bob');
+    const again = await TextClient.open(one.target);
+    expect(await again.request('NICK bob')).toBe('OK NICK bob');
+    ann.end();
+    again.end();
+  });
+
+  it('delivers 300 messages of one sender in order, to members on both servers', async () => {
+    const near = await member(one, 'near', 'order');
+    const far = await member(two, 'far', 'order');
+    const sender = await member(one, 'sender', 'order');
+    await linesUntil(near, (line) => line === 'JOINED order sender');
+    await linesUntil(far, (line) => line === 'JOINED order sender');
+    const count = 300;
+    sender.write(Array.from({ length: count }, (_, i) => `SAY m${i}\n`).join(''));
+    const expected = Array.from({ length: count }, (_, i) => `MSG order sender m${i}`);
+    expect(await linesUntil(near, (line) => line.endsWith(`m${count - 1}`))).toEqual(expected);
+    expect(await linesUntil(far, (line) => line.endsWith(`m${count - 1}`))).toEqual(expected);
+    for (const client of [near, far, sender]) client.end();
+  });
+
+  it('serves the HTTP room endpoints from the hub: members on every server, posts to all', async () => {
+    const cy = await member(one, 'cy', 'plaza');
+    const dee = await member(two, 'dee', 'plaza');
+    await linesUntil(cy, (line) => line === 'JOINED plaza dee');
+    const members = await httpRequest(two.target, 'GET', '/rooms/plaza');
+    expect(JSON.parse(members.body.toString())).toEqual({ room: 'plaza', members: ['cy', 'dee'] });
+    const posted = await httpRequest(one.target, 'POST', '/rooms/plaza/messages', { headers: { 'X-Nick': 'web' }, body: 'hi all' });
+    expect(posted.status).toBe(202);
+    expect(await cy.nextLine()).toBe('MSG plaza web hi all');
+    expect(await dee.nextLine()).toBe('MSG plaza web hi all');
+    const metrics = (await httpRequest(one.target, 'GET', '/metrics')).body.toString();
+    expect(metrics).toMatch(/^echoplex_hub_round_trips_total\{[^}]*\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^echoplex_hub_available\{[^}]*\} 1$/m);
+    cy.end();
+    dee.end();
+  });
+
+  it('answers UNAVAILABLE while Redis is away, serves the rest, and announces every member to a restarted, empty Redis', async () => {
+    const eve = await member(one, 'eve', 'vault');
+    const fay = await member(two, 'fay', 'vault');
+    await linesUntil(eve, (line) => line === 'JOINED vault fay');
+    await redis.kill();
+    // The servers notice at once (the connection closes); a request that raced it still gets UNAVAILABLE.
+    await sleep(200);
+    expect(await eve.request('SAY anyone?')).toMatch(/^ERR UNAVAILABLE /);
+    expect(await eve.request('WHO')).toMatch(/^ERR UNAVAILABLE /);
+    expect(await eve.request('NICK eve2')).toMatch(/^ERR UNAVAILABLE /);
+    expect(await eve.request('PING still')).toBe('PONG still');
+    expect(await eve.request('ECHO here')).toBe('ECHO here');
+    const posted = await httpRequest(two.target, 'POST', '/rooms/vault/messages', { body: 'x' });
+    expect(posted.status).toBe(503);
+    expect((await httpRequest(two.target, 'GET', '/rooms/vault')).status).toBe(503);
+    expect((await httpRequest(two.target, 'GET', '/ping')).status).toBe(200);
+    const metrics = (await httpRequest(one.target, 'GET', '/metrics')).body.toString();
+    expect(metrics).toMatch(/^echoplex_hub_available\{[^}]*\} 0$/m);
+    await redis.restart();
+    const deadline = Date.now() + 5000;
+    let who = '';
+    while (Date.now() < deadline) {
+      who = await eve.request('WHO');
+      if (who === 'WHO vault eve fay') break;
+      await sleep(100);
+    }
+    expect(who).toBe('WHO vault eve fay');
+    const stranger = await TextClient.open(one.target);
+    expect(await stranger.request('NICK fay')).toBe('ERR NICK_TAKEN fay is taken');
+    fay.sendLine('SAY back again');
+    expect(await eve.nextLine()).toBe('MSG vault fay back again');
+    expect(one.isAlive() && two.isAlive()).toBe(true);
+    for (const client of [eve, fay, stranger]) client.end();
+  });
+
+  it('frees the nicks of a SIGKILLed server and sends its members’ LEFT within 15 s', { timeout: 30_000 }, async () => {
+    const doomed = await start(redis.url);
+    const gil = await member(doomed, 'gil', 'wake');
+    const watcher = await member(one, 'watcher', 'wake');
+    expect(await watcher.request('NICK gil')).toBe('ERR NICK_TAKEN gil is taken');
+    const killedAt = Date.now();
+    doomed.kill();
+    expect(await linesUntil(watcher, (line) => line.startsWith('LEFT'), 15_000)).toEqual(['LEFT wake gil']);
+    expect(Date.now() - killedAt).toBeLessThan(15_000);
+    expect(await watcher.request('NICK gil')).toBe('OK NICK gil');
+    gil.end();
+    watcher.end();
+  });
+
+  it('waits at start for a Redis that comes up late', async () => {
+    const late = await RedisProcess.start();
+    await late.kill();
+    const starting = start(late.url);
+    await sleep(1000);
+    await late.restart();
+    const server = await starting;
+    const client = await TextClient.open(server.target);
+    expect(await client.request('NICK latecomer')).toBe('OK NICK latecomer');
+    client.end();
+    await server.stop();
+    await late.stop();
+  });
+});
