@@ -82,7 +82,7 @@ export abstract class ChildPool {
     // The parent holds the socket meanwhile: a reset must not reach it as an unhandled 'error'.
     socket.on('error', () => socket.destroy());
     const { waitTimeoutMs } = this.options;
-    const timer = waitTimeoutMs === 0 ? undefined : setTimeout(() => this.turnAway(entry), waitTimeoutMs);
+    const timer = waitTimeoutMs === 0 ? undefined : setTimeout(() => this.stopWaiting(entry), waitTimeoutMs);
     const entry: WaitingSocket = { socket, id, acceptedAt: performance.now(), timer };
     this.waiting.push(entry);
   }
@@ -94,11 +94,17 @@ export abstract class ChildPool {
     return next;
   }
 
-  /** Waited --idle-timeout: read what it sent so far, answer ERR BUSY in that dialect, and close. */
-  private turnAway(entry: WaitingSocket): void {
+  /** Its wait ran out: out of the line, and turned away. */
+  private stopWaiting(entry: WaitingSocket): void {
     const index = this.waiting.indexOf(entry);
     if (index < 0) return;
     this.waiting.splice(index, 1);
+    this.turnAway(entry);
+  }
+
+  /** No child for it in time: read what it sent so far (the parent never did), answer ERR BUSY in that dialect, and close. */
+  protected turnAway(entry: WaitingSocket): void {
+    clearTimeout(entry.timer);
     const { socket } = entry;
     const received: Buffer[] = [];
     const answer = (): void => {

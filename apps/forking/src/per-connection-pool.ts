@@ -8,6 +8,12 @@
 import type { Socket } from 'node:net';
 import { ChildPool, type PoolOptions } from './child-pool.js';
 
+/**
+ * A fork takes this long at worst on a loaded machine: a connection with less of its
+ * --idle-timeout left is answered BUSY at once rather than forked for and cut on arrival.
+ */
+const FORK_BUDGET_MS = 1_000;
+
 export class PerConnectionPool extends ChildPool {
   /** Children forked for a connection that counts, and not yet handed its socket. */
   private starting = 0;
@@ -26,7 +32,7 @@ export class PerConnectionPool extends ChildPool {
   accept(socket: Socket, id: number): void {
     // Counting children still starting and connections waiting, so a burst cannot overshoot --max-connections.
     if (this.isBusy(this.starting)) return this.options.refuse(socket, id);
-    if (this.waiting.length === 0 && this.children.size < this.maxChildren && !this.stopping) this.forkFor(socket, id, 0);
+    if (this.waiting.length === 0 && this.children.size < this.maxChildren && !this.stopping) this.forkFor(socket, id, performance.now());
     else this.wait(socket, id);
   }
 
@@ -38,17 +44,19 @@ export class PerConnectionPool extends ChildPool {
     while (!this.stopping && this.children.size < this.maxChildren) {
       const next = this.nextWaiting();
       if (next === undefined) return;
-      this.forkFor(next.socket, next.id, performance.now() - next.acceptedAt);
+      const { waitTimeoutMs } = this.options;
+      if (waitTimeoutMs > 0 && waitTimeoutMs - (performance.now() - next.acceptedAt) < FORK_BUDGET_MS) this.turnAway(next);
+      else this.forkFor(next.socket, next.id, next.acceptedAt);
     }
   }
 
-  /** Until the child has the socket, the connection counts as starting. */
-  private forkFor(socket: Socket, id: number, waitedMs: number): void {
+  /** Until the child has the socket, the connection counts as starting; the fork's time counts against its idle timeout too. */
+  private forkFor(socket: Socket, id: number, acceptedAt: number): void {
     this.starting += 1;
     const child = this.fork();
     void Promise.race([child.ready.then(() => true), child.exited.then(() => false)]).then((ready) => {
       this.starting -= 1;
-      if (ready && !this.stopping) child.serve(socket, id, false, waitedMs);
+      if (ready && !this.stopping) child.serve(socket, id, false, performance.now() - acceptedAt);
       else socket.destroy();
     });
   }

@@ -1,0 +1,98 @@
+/** Writes the suite's results as docs/reliability.md: one table, every variant a row, then the figures behind each cell. */
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import type { CheckName, SuiteSizes, VariantResults } from './suite.js';
+
+const COLUMN_TITLES: Record<CheckName, string> = {
+  http: 'HTTP refusals (10 cases)',
+  slowloris: 'slowloris',
+  'max-connections': '--max-connections 50, 60 clients',
+  'fast-sender': 'fast sender',
+  fuzz: 'fuzz',
+  sigterm: 'SIGTERM under load',
+  crash: 'crash isolation',
+  soak: 'soak',
+};
+
+const escapeCell = (text: string): string => text.replaceAll('|', '\\|');
+
+function commit(root: string): string {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${sha} (with uncommitted changes in the tree)` : sha;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function renderReport(results: readonly VariantResults[], checks: readonly CheckName[], sizes: SuiteSizes, root: string): string {
+  const lines: string[] = [];
+  lines.push('# Reliability: what one client must never do to a server');
+  lines.push('');
+  lines.push(
+    'Written by `npm run reliability` (the `reliability/` workspace), which probes every model and variant from outside, ' +
+      'over real sockets, against PROTOCOL.md. A cell is ✅ when the check holds, ❌ when it does not; the figures behind each cell follow the table.',
+  );
+  lines.push('');
+  lines.push(
+    `Run: ${new Date().toISOString()}, commit ${commit(root)}, Node ${process.version}, ${cpus().length} cores. ` +
+      `Slowloris: ${sizes.slowlorisConnections} connections, a byte every ${sizes.slowlorisByteEveryMs / 1000} s, --idle-timeout ${sizes.slowlorisIdleTimeoutS}` +
+      `${sizes.smallPools ? ' (small pools)' : ' (default pools)'}; fuzz: seed ${sizes.seed}, ${sizes.fuzzCount} inputs per dialect; ` +
+      `fast sender: ${sizes.fastSenderMessages} SAYs of 32 KiB; soak: ${sizes.soakSeconds} s.`,
+  );
+  lines.push('');
+  lines.push(`| variant | ${checks.map((check) => COLUMN_TITLES[check]).join(' | ')} |`);
+  lines.push(`| --- | ${checks.map(() => '---').join(' | ')} |`);
+  for (const { variant, checks: byCheck } of results) {
+    const cells = checks.map((check) => {
+      const result = byCheck[check];
+      return result === undefined ? '—' : `${result.pass ? '✅' : '❌'} ${escapeCell(result.cell)}`;
+    });
+    lines.push(`| ${[variant.model, ...variant.flags].join(' ')} | ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  lines.push('## What each check does and requires');
+  lines.push('');
+  lines.push(
+    '- **HTTP refusals**: a negative chunk size, a header line without a colon, whitespace before a colon, HTTP/1.1 without Host, chunk sizes `zz` and `5zz`, and the smuggling family (Content-Length with Transfer-Encoding, two Content-Lengths, `chunked, identity`, obs-fold): each answered 400 and closed within 2 s, a fresh PING answered within 1 s after each, RSS under 200 MiB.',
+  );
+  lines.push(
+    '- **slowloris**: every slow connection cut (or refused at connect) within --idle-timeout + 3 s of its connect; fresh PINGs every 0.4 s all answered (PONG or ERR BUSY) within 1 s; RSS under a bound: 200 MiB for the models whose connections cost no thread or process (event-loop, worker-pool, prefork, coroutine); for blocking 1 GiB, since its 64 handler threads (the default --threads) are each a V8 isolate of ~11 MiB and all are busy; for per-connection forking 2.25 GiB, since its 40 children (the default --max-children) are each a Node process of ~52 MiB. Shrinking those pools shrinks the bound.',
+  );
+  lines.push(
+    '- **--max-connections 50**: 60 clients each PING and stay. At most 50 are served or waiting for a thread or child, the others get ERR BUSY at once; after 5 served ones leave, waiting ones are served; within --idle-timeout (15 s) + 3 s of the last connect no client is left without an answer (a waiting one gets ERR BUSY).',
+  );
+  lines.push(
+    '- **fast sender**: a member alone in a room sends SAYs of 32 KiB as fast as its socket takes them, then a PING; the server tree may grow by less than 64 MiB (peak over the run, sampled every 100 ms, minus the start).',
+  );
+  lines.push(
+    '- **fuzz**: seeded random inputs per dialect (binary frames with lying lengths and types, text lines with invalid UTF-8, NUL, CR and over-long lines, HTTP heads with broken framing), each on its own connection, 8 at once; the server stays up, a fresh PING is answered within 1 s, RSS under 400 MiB (per-connection forking: 1 GiB, a child per connection in flight, 8 at once, each ~52 MiB).',
+  );
+  lines.push(
+    '- **SIGTERM under load**: 20 clients in a closed loop of PINGs; on SIGTERM every client gets its PONG or ERR SHUTTING_DOWN (none closed with a request unanswered), the server exits 0 within --drain-timeout (5 s) + 1 s, and no child process outlives it.',
+  );
+  lines.push(
+    '- **crash isolation**: the thread (blocking, `--inject-faults`), worker (`--fault-injection`) or child (SIGKILL) serving one connection dies; that connection closes, a witness served elsewhere and a fresh client are still answered.',
+  );
+  lines.push(
+    '- **soak**: 20 echo clients in a closed loop plus 2 rooms of 4 members each saying something every 100 ms; RSS sampled; the least-squares slope after the warm-up must be under 1 MiB/min, and nothing lost (every ECHO answered, every MSG delivered).',
+  );
+  lines.push('');
+  lines.push('## Figures');
+  for (const check of checks) {
+    lines.push('');
+    lines.push(`### ${COLUMN_TITLES[check]}`);
+    lines.push('');
+    for (const { variant, checks: byCheck } of results) {
+      const result = byCheck[check];
+      if (result === undefined) continue;
+      const figures = Object.entries(result.details)
+        .map(([key, value]) => `${key} ${value}`)
+        .join(', ');
+      lines.push(`- ${[variant.model, ...variant.flags].join(' ')}: ${figures === '' ? escapeCell(result.cell) : figures}`);
+    }
+  }
+  lines.push('');
+  return lines.join('\n');
+}

@@ -1,0 +1,106 @@
+/**
+ * A soak: echo clients in a closed loop and chat rooms talking, for a chosen time, with
+ * the server's memory sampled. After a warm-up the RSS slope (least squares, MiB/min)
+ * must be under 1 MiB/min, and nothing may be lost: every ECHO answered, every SAY
+ * delivered to every other member.
+ */
+import type { RunningServer } from '@echoplex/conformance';
+import { type CheckResult, round } from './check.js';
+import { RssSampler } from './probed-server.js';
+import { RawConnection, sleep } from './wire.js';
+
+export interface SoakOptions {
+  readonly seconds: number;
+  readonly echoClients: number;
+  readonly rooms: number;
+  readonly membersPerRoom: number;
+  /** Each member SAYs once per this many ms. */
+  readonly sayEveryMs: number;
+  /** Samples before this are the warm-up, left out of the slope. */
+  readonly warmUpSeconds: number;
+  readonly slopeBoundMiBPerMinute: number;
+}
+
+interface Member {
+  readonly connection: RawConnection;
+  readonly nick: string;
+  said: number;
+  heard: number;
+}
+
+export async function checkSoak(server: RunningServer, options: SoakOptions): Promise<CheckResult> {
+  const members: Member[] = [];
+  for (let room = 0; room < options.rooms; room++) {
+    for (let m = 0; m < options.membersPerRoom; m++) {
+      const connection = await RawConnection.open(server.target);
+      const nick = `soak${room}_${m}`;
+      await connection.write(`NICK ${nick}\nJOIN soakroom${room}\n`);
+      members.push({ connection, nick, said: 0, heard: 0 });
+    }
+  }
+  // Each member's lines: OK NICK, OK JOIN, then JOINED for those who came later, then MSGs.
+  await sleep(500);
+  const rss = new RssSampler(server.pid, options.seconds >= 300 ? 5_000 : 1_000);
+  const endAt = performance.now() + options.seconds * 1_000;
+  let echoSent = 0;
+  let echoAnswered = 0;
+  let echoWrong = 0;
+  const echoLoop = async (index: number): Promise<void> => {
+    const connection = await RawConnection.open(server.target);
+    for (let i = 0; performance.now() < endAt; i++) {
+      const payload = `e${index}-${i}-${'z'.repeat((i * 37) % 200)}`;
+      if (!(await connection.write(`ECHO ${payload}\n`))) break;
+      echoSent += 1;
+      const line = await connection.nextLine(5_000);
+      if (line === `ECHO ${payload}`) echoAnswered += 1;
+      else {
+        echoWrong += 1;
+        break;
+      }
+    }
+    connection.destroy();
+  };
+  const listen = async (member: Member): Promise<void> => {
+    for (;;) {
+      const line = await member.connection.nextLine(Math.max(2_000, endAt - performance.now() + 3_000));
+      if (line === undefined) return;
+      if (line.startsWith('MSG ')) member.heard += 1;
+    }
+  };
+  const listeners = members.map(listen);
+  const talk = setInterval(() => {
+    for (const member of members) {
+      member.said += 1;
+      void member.connection.write(`SAY ${member.nick} says ${member.said}\n`);
+    }
+  }, options.sayEveryMs);
+  await Promise.all(Array.from({ length: options.echoClients }, (_, index) => echoLoop(index)));
+  clearInterval(talk);
+  await sleep(2_000);
+  rss.stop();
+  for (const member of members) member.connection.destroy();
+  await Promise.allSettled(listeners);
+  const expectedHeard = members.reduce((sum, member) => sum + member.said, 0) * (options.membersPerRoom - 1);
+  const heard = members.reduce((sum, member) => sum + member.heard, 0);
+  const slope = rss.slopeMiBPerMinute(options.warmUpSeconds * 1_000);
+  const lostEcho = echoSent - echoAnswered;
+  const lostChat = expectedHeard - heard;
+  const pass = lostEcho === 0 && echoWrong === 0 && lostChat === 0 && slope < options.slopeBoundMiBPerMinute && server.isAlive();
+  return {
+    pass,
+    cell: `${round(slope, 2)} MiB/min after ${options.warmUpSeconds} s of ${options.seconds} s; ${lostEcho + lostChat} lost of ${echoSent + expectedHeard}; ${Math.round(rss.firstMiB)}→${Math.round(rss.lastMiB)} MiB`,
+    details: {
+      seconds: options.seconds,
+      warmUpSeconds: options.warmUpSeconds,
+      slopeMiBPerMinute: round(slope, 3),
+      echoSent,
+      lostEcho,
+      echoWrong,
+      chatExpected: expectedHeard,
+      lostChat,
+      startRssMiB: round(rss.firstMiB),
+      peakRssMiB: round(rss.peakMiB),
+      endRssMiB: round(rss.lastMiB),
+    },
+  };
+}
