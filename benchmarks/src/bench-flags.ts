@@ -29,7 +29,7 @@ export const BENCH_USAGE = `Usage: npm run bench -- [flags]
   --scenarios a,b        scenarios to run; default: the quick set, or all with --full
   --runs N               runs per model, interleaved A B C A B C (default 3 quick, 5 full)
   --duration T           measured seconds per step (default 1 quick, 5 full)
-  --warmup T             warmup seconds per step (default 0.5 quick, 1 full)
+  --warmup T             warmup seconds per step, after the ready phase (default 0.25 quick, 1 full)
   --profile split|shared CPU placement: split pins server to CPU 0 and load to CPU 1 (default split)
   --out DIR              where to write results (default benchmarks/results/<timestamp>)
   --compare OLD NEW      compare two results.json files instead of running (--all shows unchanged metrics)

@@ -16,6 +16,8 @@ export interface ModelLimit {
 const BLOCKING_THREAD_BYTES = 16 * 1024 * 1024;
 /** Blocking's own upper bound on `--threads`. */
 const BLOCKING_MAX_THREADS = 10_000;
+/** A step's load may hold a connection or two beyond its count (fanout's publisher): threads for them too. */
+const HEADROOM = 8;
 
 type LimitRule = (connections: number) => ModelLimit;
 
@@ -27,7 +29,7 @@ const RULES: Readonly<Record<string, LimitRule>> = {
   blocking: (connections) => {
     // A thread per connection, so the memory for them is the hard limit: half of it at most.
     const byMemory = Math.floor((os.totalmem() * 0.5) / BLOCKING_THREAD_BYTES);
-    const threads = Math.max(1, Math.min(connections, byMemory, BLOCKING_MAX_THREADS));
+    const threads = Math.max(1, Math.min(connections + HEADROOM, byMemory, BLOCKING_MAX_THREADS));
     // At least blocking's own default, so a small step measures the model as shipped.
     const limit = Math.max(threads, Math.min(64, byMemory));
     return { args: ['--threads', String(limit)], capacity: limit };

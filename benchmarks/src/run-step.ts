@@ -41,7 +41,7 @@ export interface StepOutcome {
 }
 
 /** After the ready phase's connections close, the time a pooling model gets to take its threads back. */
-const SETTLE_MS = 100;
+const SETTLE_MS = 50;
 
 /** A load generator this busy (share of the cores it may use) is the bottleneck, not the server. */
 const LOAD_BOUND_SHARE = 0.9;

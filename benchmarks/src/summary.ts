@@ -30,15 +30,19 @@ export interface Summary {
   readonly warnings: readonly string[];
 }
 
-/** "2.10x the msg/s", "1.50x lower p99", "1.20x higher p99", "same p99". */
-export function describeStanding(metric: MetricName, mine: number, theirs: number): string | undefined {
+/**
+ * "2.10x the msg/s", "1.50x lower p99", "1.20x higher p99", "same p99"; with `whose`, the same
+ * as a clause: "2.10x event-loop's msg/s", "1.50x lower p99 than event-loop".
+ */
+export function describeStanding(metric: MetricName, mine: number, theirs: number, whose?: string): string | undefined {
   const ratio = standing(metric, mine, theirs);
   if (ratio === undefined) return undefined;
   const label = labelOf(metric);
   const times = (value: number): string => `${value >= 10 ? value.toFixed(0) : value.toFixed(2)}x`;
-  if (METRICS[metric].better === 'higher') return `${times(ratio)} the ${label}`;
-  if (Math.abs(ratio - 1) < 0.005) return `same ${label}`;
-  return ratio > 1 ? `${times(ratio)} lower ${label}` : `${times(1 / ratio)} higher ${label}`;
+  if (METRICS[metric].better === 'higher') return `${times(ratio)} ${whose === undefined ? 'the' : `${whose}'s`} ${label}`;
+  const than = whose === undefined ? '' : ` than ${whose}`;
+  if (Math.abs(ratio - 1) < 0.005) return `the same ${label}${whose === undefined ? '' : ` as ${whose}`}`;
+  return ratio > 1 ? `${times(ratio)} lower ${label}${than}` : `${times(1 / ratio)} higher ${label}${than}`;
 }
 
 const isBetter = (metric: MetricName, a: number, b: number): boolean => (METRICS[metric].better === 'higher' ? a > b : a < b);
@@ -118,7 +122,7 @@ function sentenceFor(
   } else {
     const versus =
       best.model !== BASELINE_MODEL && baseline !== undefined && hasReplies(baseline)
-        ? `, ${describeStanding(metric, best.median[metric] as number, baseline.median[metric] as number)} of ${BASELINE_MODEL}`
+        ? ` (${describeStanding(metric, best.median[metric] as number, baseline.median[metric] as number, BASELINE_MODEL)})`
         : '';
     parts.push(`${scenario} ${step}: ${best.model} is best at ${figure(best)} ${label}${versus}`);
     if (second !== undefined) {
@@ -136,20 +140,27 @@ function sentenceFor(
     if (last !== undefined && last !== best && last !== second) {
       const against = baseline !== undefined && hasReplies(baseline) && last.model !== BASELINE_MODEL;
       parts.push(
-        `; ${last.model} is last at ${figure(last)}${against ? ` (${describeStanding(metric, last.median[metric] as number, baseline.median[metric] as number)} of ${BASELINE_MODEL})` : ''}`,
+        `; ${last.model} is last at ${figure(last)}${against ? ` (${describeStanding(metric, last.median[metric] as number, baseline.median[metric] as number, BASELINE_MODEL)})` : ''}`,
       );
     }
     parts.push('.');
   }
   const noisy = atStep.filter((row) => row.noisy).map((row) => `${row.model} (${percent(row.noise ?? 0)})`);
-  if (noisy.length > 0) parts.push(` Noisy even after re-runs: ${noisy.join(', ')}; their places are not settled.`);
+  const rerun = atStep.some((row) => row.runs.some((run) => run.outlier === true) || row.runs.length > keptRuns(row));
+  if (noisy.length > 0)
+    parts.push(
+      ` Noisy (runs spread over the threshold${rerun ? ', even after re-runs' : ''}): ${noisy.join(', ')}; their places are not settled.`,
+    );
   const short = atStep.filter((row) => row.served !== undefined);
   for (const row of short)
     parts.push(` ${row.model} served only ${row.served?.served} of ${row.served?.of} connections, so it has no figure.`);
   const silent = atStep.filter((row) => row.served === undefined && keptRuns(row) > 0 && !hasReplies(row)).map((row) => row.model);
   if (silent.length > 0) parts.push(` No replies from ${silent.join(', ')}.`);
-  const fewest = Math.min(...atStep.map((row) => keptRuns(row)));
-  if (fewest < MIN_TRUSTED_RUNS) parts.push(` Only ${fewest} run(s) here: not enough to tell models apart.`);
+  const measuredRows = atStep.map((row) => keptRuns(row)).filter((kept) => kept > 0);
+  const fewest = measuredRows.length === 0 ? 0 : Math.min(...measuredRows);
+  if (fewest > 0 && fewest < MIN_TRUSTED_RUNS) parts.push(` Only ${fewest} run(s) here: not enough to tell models apart.`);
+  const failed = atStep.filter((row) => keptRuns(row) === 0 && row.served === undefined).map((row) => row.model);
+  if (failed.length > 0) parts.push(` Failed on every run: ${failed.join(', ')} (see the errors section).`);
   return parts.join('');
 }
 

@@ -4,7 +4,7 @@ import { connectionsOf, SCENARIOS } from '../src/scenario-registry.js';
 
 describe('model flags', () => {
   it('gives blocking a thread for every connection of the largest step, never fewer than its default', () => {
-    expect(modelLimit('blocking', 100)).toEqual({ args: ['--threads', '100'], capacity: 100 });
+    expect(modelLimit('blocking', 100)).toEqual({ args: ['--threads', '108'], capacity: 108 });
     expect(modelLimit('blocking', 10)).toEqual({ args: ['--threads', '64'], capacity: 64 });
   });
 

@@ -143,7 +143,7 @@ describe('noise', () => {
       results: [...results.results.filter((entry) => !(entry.step === 'c100' && entry.model === 'event-loop')), noisy],
     });
     expect(markdownFlags(markdown, 'event-loop')).toMatch(/\| 60% \| 3 \| noisy \|/);
-    expect(markdown).toMatch(/Noisy even after re-runs: event-loop \(60%\)/);
+    expect(markdown).toMatch(/Noisy \(runs spread over the threshold\): event-loop \(60%\)/);
   });
 
   it('after re-runs keeps the runs that agree and sets the others aside', () => {
