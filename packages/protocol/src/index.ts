@@ -1,6 +1,7 @@
 /** Echoplex wire protocol v1: the codecs every server, client and test shares. */
 
 export * from './binary-dialect.js';
+export * from './datagram.js';
 export * from './dialect.js';
 export * from './errors.js';
 export * from './frame.js';
