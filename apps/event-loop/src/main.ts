@@ -8,6 +8,8 @@
 import { createServer } from 'node:net';
 import {
   createLogger,
+  DatagramEndpoint,
+  DatagramHandler,
   exitOnStartupError,
   MetricsExporter,
   openHub,
@@ -61,6 +63,18 @@ const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) =
   sessions.serve(socket, nextConnectionId, sessions.size >= config.maxConnections);
 });
 
+// UDP (--udp): each datagram is answered on the loop as it arrives, like a request on a connection.
+const datagramHandler = new DatagramHandler({ limits: config, server: view, stats, servedBy: `pid ${process.pid}` });
+const datagrams =
+  config.udpPort === undefined
+    ? undefined
+    : new DatagramEndpoint({
+        host: config.udpHost,
+        port: config.udpPort,
+        stats,
+        serve: (datagram, answer) => datagramHandler.handle(datagram, answer),
+      });
+
 await runServer({
   model: MODEL,
   config,
@@ -72,4 +86,5 @@ await runServer({
     await chat.close();
   },
   announce: { hub: chat.name, node: chat.node },
+  ...(datagrams === undefined ? {} : { datagrams }),
 });

@@ -21,6 +21,10 @@ export interface ServerConfig {
   readonly logLevel: LogLevel;
   /** `redis://HOST:PORT[/DB]`: the Redis whose rooms and nicks this server shares with others; undefined: this server alone. */
   readonly hub: string | undefined;
+  /** `--udp PORT`: also answer datagrams there (0 picks a free port); undefined: no UDP. */
+  readonly udpPort: number | undefined;
+  /** `--udp-host`, else `--host`; `0.0.0.0` hears broadcasts. */
+  readonly udpHost: string;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -138,6 +142,15 @@ const hubFlag: FlagSpec<string> = {
   },
 };
 
+/** `--udp PORT`: off unless given, since a UDP port is one more thing listening. */
+const udpFlag: FlagSpec<number | undefined> = {
+  description: 'also answer UDP datagrams on this port (0 picks a free one)',
+  valueName: 'PORT',
+  defaultValue: undefined,
+  defaultText: 'off',
+  parse: (raw, flag) => integerFlag('', 0, 0, 65_535).parse(raw, flag),
+};
+
 const COMMON_FLAGS = {
   host: stringFlag('TCP address to listen on', 'HOST', '127.0.0.1'),
   port: integerFlag('TCP port to listen on (0 picks a free one)', 7000, 0, 65_535),
@@ -151,6 +164,8 @@ const COMMON_FLAGS = {
   'max-outbound': sizeFlag('pushed output waiting for one connection before SLOW_CONSUMER', 1024 ** 2, '1m', 1024, 2 ** 31),
   'log-level': choiceFlag('pino log level', 'info' as LogLevel, LOG_LEVELS),
   hub: hubFlag,
+  udp: udpFlag,
+  'udp-host': stringFlag('UDP address (default: --host; 0.0.0.0 hears broadcasts)', 'HOST', ''),
 } satisfies Record<string, FlagSpec<unknown>>;
 
 export interface CliSpec<Flags extends Record<string, FlagSpec<unknown>>> {
@@ -241,6 +256,9 @@ export function parseCommandLine<Flags extends Record<string, FlagSpec<unknown>>
   if (socket !== '' && (values.host !== undefined || values.port !== undefined)) {
     throw new ConfigError('--socket is used instead of --host and --port: give one or the other');
   }
+  const udpPort = read('udp') as number | undefined;
+  const udpHost = read('udp-host') as string;
+  if (udpHost !== '' && udpPort === undefined) throw new ConfigError('--udp-host needs --udp PORT');
   const server: ServerConfig = {
     host: read('host') as string,
     port: read('port') as number,
@@ -254,6 +272,8 @@ export function parseCommandLine<Flags extends Record<string, FlagSpec<unknown>>
     maxOutbound: read('max-outbound') as number,
     logLevel: read('log-level') as LogLevel,
     hub: (read('hub') as string) || undefined,
+    udpPort,
+    udpHost: udpHost === '' ? (read('host') as string) : udpHost,
   };
   const model: Record<string, unknown> = {};
   for (const name of Object.keys(spec.flags)) model[name] = read(name);

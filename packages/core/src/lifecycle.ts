@@ -2,6 +2,7 @@
 import type { Server } from 'node:net';
 import { exitOnStartupError } from './cli.js';
 import type { ServerConfig } from './config.js';
+import type { DatagramEndpoint } from './datagram-endpoint.js';
 import { listen } from './listener.js';
 import { type Logger, logListening } from './logger.js';
 import { onShutdownSignal } from './shutdown.js';
@@ -20,6 +21,8 @@ export interface ServerLifecycle {
   start?(): Promise<void>;
   /** The model's own fields on the `listening` line. */
   readonly announce?: Readonly<Record<string, unknown>>;
+  /** The `--udp` socket, bound after the listener; its address joins the `listening` line as `udpAddress`. */
+  readonly datagrams?: DatagramEndpoint;
 }
 
 /** Starts the server and returns once it listens; a signal later drains it and exits the process with status 0. */
@@ -28,13 +31,16 @@ export async function runServer(server: ServerLifecycle): Promise<void> {
   onShutdownSignal(async (signal) => {
     logger.info({ signal, connections: server.connections() }, 'shutting down');
     listener.close();
+    await server.datagrams?.close();
     await server.drain(config.drainTimeoutMs);
     logger.info('stopped');
     process.exit(0);
   });
   try {
     await server.start?.();
-    logListening(model, await listen(listener, config), server.announce);
+    const address = await listen(listener, config);
+    const udpAddress = await server.datagrams?.bind();
+    logListening(model, address, udpAddress === undefined ? server.announce : { ...server.announce, udpAddress });
   } catch (error) {
     exitOnStartupError(model, error);
   }

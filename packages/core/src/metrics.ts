@@ -70,6 +70,13 @@ export class MetricsExporter {
       'Pushes encoded: once per push and dialect, shared by every member it reaches',
       (s) => s.pushEncodings,
     );
+    counter('echoplex_datagrams_received_total', 'UDP datagrams received (--udp)', (s) => s.datagramsReceived);
+    counter('echoplex_datagrams_sent_total', 'UDP replies sent', (s) => s.datagramsSent);
+    counter(
+      'echoplex_datagrams_dropped_total',
+      'UDP datagrams left unanswered: empty, or the reply could not be sent',
+      (s) => s.datagramsDropped,
+    );
     new Counter({
       name: 'echoplex_requests_total',
       help: 'Requests handled, by dialect and command',

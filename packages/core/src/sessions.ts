@@ -3,6 +3,8 @@
  * needs to run sessions, without the logger and metrics libraries that the process
  * serving the listener loads. Every model's per-thread start-up pays for what it imports.
  */
+export * from './datagram-endpoint.js';
+export * from './datagram-handler.js';
 export * from './hub.js';
 export * from './hub-relay.js';
 export * from './idle-timer.js';

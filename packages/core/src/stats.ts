@@ -14,6 +14,10 @@ export interface StatsSnapshot {
   pushedMessages: number;
   /** Pushes encoded: once per push and dialect on a thread, however many members it reaches. */
   pushEncodings: number;
+  /** UDP (`--udp`): datagrams received, replies sent, and datagrams left unanswered (empty, or the reply not sent). */
+  datagramsReceived: number;
+  datagramsSent: number;
+  datagramsDropped: number;
   /** `requests[dialect][command]` */
   requests: Record<Dialect, Record<CommandLabel, number>>;
   errors: Partial<Record<ErrorCode, number>>;
@@ -25,6 +29,9 @@ export class ServerStats implements StatsSnapshot {
   bytesSent = 0;
   pushedMessages = 0;
   pushEncodings = 0;
+  datagramsReceived = 0;
+  datagramsSent = 0;
+  datagramsDropped = 0;
   requests: Record<Dialect, Record<CommandLabel, number>> = { binary: {}, text: {}, http: {} };
   errors: Partial<Record<ErrorCode, number>> = {};
 
@@ -44,6 +51,9 @@ export class ServerStats implements StatsSnapshot {
       bytesSent: this.bytesSent,
       pushedMessages: this.pushedMessages,
       pushEncodings: this.pushEncodings,
+      datagramsReceived: this.datagramsReceived,
+      datagramsSent: this.datagramsSent,
+      datagramsDropped: this.datagramsDropped,
       requests: { binary: { ...this.requests.binary }, text: { ...this.requests.text }, http: { ...this.requests.http } },
       errors: { ...this.errors },
     };
@@ -59,6 +69,9 @@ export function sumSnapshots(snapshots: readonly StatsSnapshot[]): StatsSnapshot
     total.bytesSent += part.bytesSent;
     total.pushedMessages += part.pushedMessages;
     total.pushEncodings += part.pushEncodings;
+    total.datagramsReceived += part.datagramsReceived;
+    total.datagramsSent += part.datagramsSent;
+    total.datagramsDropped += part.datagramsDropped;
     for (const dialect of ['binary', 'text', 'http'] as const) {
       for (const [command, count] of Object.entries(part.requests[dialect])) {
         total.requests[dialect][command] = (total.requests[dialect][command] ?? 0) + count;

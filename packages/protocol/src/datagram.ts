@@ -95,15 +95,22 @@ function decodeLineDatagram(bytes: Buffer, maxLine: number): DecodedDatagram {
   return { kind: 'request', dialect: 'text', request: parsed };
 }
 
+/** A reply ready to send; `tooLarge` when the reply did not fit and `ERR TOO_LARGE` took its place. */
+export interface DatagramReply {
+  readonly bytes: Buffer;
+  readonly tooLarge: boolean;
+}
+
 /**
  * Server side: a reply as one datagram in the request's dialect. A reply over
  * MAX_DATAGRAM_BYTES cannot be sent, so `ERR TOO_LARGE` goes instead.
  */
-export function encodeDatagramReply(dialect: DatagramDialect, reply: Reply): Buffer {
-  const bytes = dialect === 'binary' ? encodeBinaryMessage(reply) : encodeTextMessage(reply);
-  if (bytes.length <= MAX_DATAGRAM_BYTES) return bytes;
-  const tooLarge = new ProtocolError('TOO_LARGE', `reply of ${bytes.length} bytes over the datagram limit of ${MAX_DATAGRAM_BYTES}`);
-  return dialect === 'binary' ? encodeBinaryMessage({ kind: 'ERR', error: tooLarge }) : encodeTextMessage({ kind: 'ERR', error: tooLarge });
+export function encodeDatagramReply(dialect: DatagramDialect, reply: Reply): DatagramReply {
+  const encode = dialect === 'binary' ? encodeBinaryMessage : encodeTextMessage;
+  const bytes = encode(reply);
+  if (bytes.length <= MAX_DATAGRAM_BYTES) return { bytes, tooLarge: false };
+  const error = new ProtocolError('TOO_LARGE', `reply of ${bytes.length} bytes over the datagram limit of ${MAX_DATAGRAM_BYTES}`);
+  return { bytes: encode({ kind: 'ERR', error }), tooLarge: true };
 }
 
 /** Server side: the reply to text HELP over UDP, which lists only what UDP serves. */

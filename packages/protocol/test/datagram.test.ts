@@ -125,14 +125,17 @@ describe('decodeDatagramRequest', () => {
 
 describe('encodeDatagramReply', () => {
   it('fits every reply in one datagram, or sends TOO_LARGE instead', () => {
-    const fits = encodeDatagramReply('text', { kind: 'ECHO', data: Buffer.alloc(MAX_DATAGRAM_BYTES - 6, 0x61) });
+    const fits = encodeDatagramReply('text', { kind: 'ECHO', data: Buffer.alloc(MAX_DATAGRAM_BYTES - 6, 0x61) }).bytes;
     expect(fits.length).toBe(MAX_DATAGRAM_BYTES);
     expect(decodeDatagramReply(fits)).toEqual({ kind: 'ECHO', data: Buffer.alloc(MAX_DATAGRAM_BYTES - 6, 0x61) });
-    const over = encodeDatagramReply('text', { kind: 'ECHO', data: Buffer.alloc(MAX_DATAGRAM_BYTES - 5, 0x61) });
+    const over = encodeDatagramReply('text', { kind: 'ECHO', data: Buffer.alloc(MAX_DATAGRAM_BYTES - 5, 0x61) }).bytes;
+    expect(encodeDatagramReply('text', { kind: 'ECHO', data: Buffer.alloc(MAX_DATAGRAM_BYTES - 5) }).tooLarge).toBe(true);
     expect(decodeDatagramReply(over)).toMatchObject({ kind: 'ERR', error: { code: 'TOO_LARGE' } });
-    const binary = encodeDatagramReply('binary', { kind: 'ECHO', data: Buffer.alloc(MAX_DATAGRAM_BYTES - 4) });
+    const binary = encodeDatagramReply('binary', { kind: 'ECHO', data: Buffer.alloc(MAX_DATAGRAM_BYTES - 4) }).bytes;
     expect(decodeDatagramReply(binary)).toMatchObject({ kind: 'ERR', error: { code: 'TOO_LARGE' } });
-    expect(encodeDatagramReply('binary', { kind: 'ECHO', data: Buffer.alloc(MAX_DATAGRAM_BYTES - 5) }).length).toBe(MAX_DATAGRAM_BYTES);
+    expect(encodeDatagramReply('binary', { kind: 'ECHO', data: Buffer.alloc(MAX_DATAGRAM_BYTES - 5) }).bytes.length).toBe(
+      MAX_DATAGRAM_BYTES,
+    );
   });
 
   it('round-trips replies through decodeDatagramReply in both dialects', () => {
@@ -144,7 +147,7 @@ describe('encodeDatagramReply', () => {
     );
     fc.assert(
       fc.property(replyArb, fc.constantFrom('binary', 'text') as fc.Arbitrary<'binary' | 'text'>, (reply, dialect) => {
-        expect(decodeDatagramReply(encodeDatagramReply(dialect, reply))).toEqual(reply);
+        expect(decodeDatagramReply(encodeDatagramReply(dialect, reply).bytes)).toEqual(reply);
       }),
     );
   });
