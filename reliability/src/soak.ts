@@ -38,8 +38,13 @@ export async function checkSoak(server: RunningServer, options: SoakOptions): Pr
       members.push({ connection, nick, said: 0, heard: 0 });
     }
   }
-  // Each member's lines: OK NICK, OK JOIN, then JOINED for those who came later, then MSGs.
-  await sleep(500);
+  // Everyone in their room before anyone talks: OK NICK, then OK JOIN (JOINED lines of later members follow).
+  for (const member of members) {
+    const lines = [await member.connection.nextLine(20_000), await member.connection.nextLine(20_000)];
+    if (lines[1]?.startsWith('OK JOIN') !== true) {
+      return { pass: false, cell: `${member.nick} could not join: ${lines.join(' / ')}`, details: {} };
+    }
+  }
   const rss = new RssSampler(server.pid, options.seconds >= 300 ? 5_000 : 1_000);
   const endAt = performance.now() + options.seconds * 1_000;
   let echoSent = 0;

@@ -31,7 +31,17 @@ function handle(socket: BlockingSocket, id: number, waitedMs: number): void {
   const connection = new HandlerConnection(socket, { id, limits: data.limits, hub, server, stats, servedBy, waitedMs });
   const { session } = connection;
   link.onShutdown = () => session.shutdown();
-  if (link.shuttingDown) session.shutdown();
+  if (link.shuttingDown) {
+    // SIGTERM came before this thread took the connection: answer what already arrived, then SHUTTING_DOWN.
+    socket.settimeout(0);
+    try {
+      const bytes = socket.recv(RECV_BYTES);
+      if (bytes.length > 0) session.receive(bytes);
+    } catch (error) {
+      if (!(error instanceof SocketTimeout)) throw error;
+    }
+    session.shutdown();
+  }
   try {
     while (!session.isClosed) {
       socket.settimeout(connection.timeout());

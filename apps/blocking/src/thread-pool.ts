@@ -141,12 +141,17 @@ export class CachedThreadPool {
     return [this.retired, ...live.flatMap((thread) => (thread.snapshot === undefined ? [] : [thread.snapshot]))];
   }
 
-  /** SIGTERM: waiting connections (dialect unknown) are closed, served ones shut down; resolves when all sockets closed or the time is up. */
+  /**
+   * SIGTERM: a waiting connection gets ERR SHUTTING_DOWN if it sent anything (no thread
+   * will take it now), else it just closes; served ones shut down. Resolves when all
+   * sockets closed or the time is up.
+   */
   async shutdown(drainTimeoutMs: number): Promise<void> {
     this.shuttingDown = true;
     for (const pump of this.waiting.splice(0)) {
       this.stopWaiting(pump);
-      pump.close(EMPTY);
+      const { received } = pump;
+      pump.close(received.length === 0 ? EMPTY : refusalBytes(received, 'SHUTTING_DOWN', 'the server is shutting down'));
     }
     for (const thread of this.threads.values()) if (thread.pump !== undefined) this.post(thread, { kind: 'shutdown' });
     if (this.open.size === 0) return;

@@ -42,6 +42,8 @@ export abstract class ChildPool {
   protected readonly children = new Set<ForkedChild>();
   protected readonly waiting: WaitingSocket[] = [];
   protected stopping = false;
+  /** Sockets the parent is answering itself (BUSY, SHUTTING_DOWN), until they close. */
+  private readonly answering = new Set<Promise<void>>();
   private retired: StatsSnapshot = new ServerStats().snapshot();
 
   constructor(protected readonly options: PoolOptions) {}
@@ -105,15 +107,26 @@ export abstract class ChildPool {
   /** No child for it in time: read what it sent so far (the parent never did), answer ERR BUSY in that dialect, and close. */
   protected turnAway(entry: WaitingSocket): void {
     clearTimeout(entry.timer);
-    const { socket } = entry;
+    this.answerAndClose(entry.socket, 'BUSY', `no child free within ${this.options.waitTimeoutMs / 1000} s`);
+  }
+
+  /** Answers a socket no child has taken with one error, in the dialect of what it sent (nothing sent: closed without a word). */
+  protected answerAndClose(socket: Socket, code: 'BUSY' | 'SHUTTING_DOWN', message: string): void {
+    // The drain waits for these: the parent must not exit before its answer is out.
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    this.answering.add(closed);
+    void closed.then(() => this.answering.delete(closed));
     const received: Buffer[] = [];
     const answer = (): void => {
       clearTimeout(grace);
       socket.removeListener('data', collect);
       if (socket.destroyed) return;
-      this.options.stats.countError('BUSY');
-      const seconds = this.options.waitTimeoutMs / 1000;
-      socket.write(refusalBytes(Buffer.concat(received), 'BUSY', `no child free within ${seconds} s`));
+      if (received.length === 0 && code === 'SHUTTING_DOWN') {
+        socket.destroy();
+        return;
+      }
+      this.options.stats.countError(code);
+      socket.write(refusalBytes(Buffer.concat(received), code, message));
       closeLingering(socket);
     };
     const collect = (chunk: Buffer): void => {
@@ -149,13 +162,16 @@ export abstract class ChildPool {
   /** Stops handing out sockets, tells every child to drain, and kills what is left at the deadline. */
   async drain(timeoutMs: number): Promise<void> {
     this.stopping = true;
-    // Waiting sockets have sent nothing the server read: their dialect is unknown, so they just close.
-    for (let next = this.nextWaiting(); next !== undefined; next = this.nextWaiting()) next.socket.destroy();
+    // No child will take a waiting socket now: what it sent is answered SHUTTING_DOWN.
+    for (let next = this.nextWaiting(); next !== undefined; next = this.nextWaiting()) {
+      this.answerAndClose(next.socket, 'SHUTTING_DOWN', 'the server is shutting down');
+    }
     const children = this.liveChildren;
     for (const child of children) child.drain(Math.max(0, timeoutMs - DRAIN_MARGIN_MS));
     let deadline: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.all(children.map((child) => child.exited)),
+      // Sockets answered meanwhile (a fork that came up too late) are waited for too.
+      Promise.all(children.map((child) => child.exited)).then(() => Promise.all(this.answering)),
       new Promise<void>((resolve) => {
         deadline = setTimeout(resolve, timeoutMs);
       }),

@@ -153,9 +153,13 @@ function exit(): void {
 }
 
 let draining = false;
+/** A socket handed over just before the drain has its first bytes in the kernel still: read them, so they are answered, not dropped. */
+const HANDOVER_GRACE_MS = 50;
+
 async function drain(timeoutMs: number): Promise<void> {
   if (draining) return;
   draining = true;
+  await new Promise((resolve) => setTimeout(resolve, Math.min(HANDOVER_GRACE_MS, timeoutMs)));
   await sessions.shutdown(timeoutMs);
   exit();
 }

@@ -57,6 +57,7 @@ export class PerConnectionPool extends ChildPool {
     void Promise.race([child.ready.then(() => true), child.exited.then(() => false)]).then((ready) => {
       this.starting -= 1;
       if (ready && !this.stopping) child.serve(socket, id, false, performance.now() - acceptedAt);
+      else if (this.stopping) this.answerAndClose(socket, 'SHUTTING_DOWN', 'the server is shutting down');
       else socket.destroy();
     });
   }
