@@ -16,6 +16,7 @@ const USAGE = `usage: npm run reliability -- [options]
   --variants a,b        variants to probe (default: all): event-loop, blocking, worker-pool, prefork, per-connection, and any other app
   --checks a,b          checks to run (default: all): ${CHECK_NAMES.join(', ')}
   --long                soak 600 s per variant (default 60 s)
+  --long-variants a,b   soak 600 s for these variants only, the others the default
   --soak-seconds N      soak length
   --slowloris N         slowloris connections (default 1000)
   --fuzz-count N        fuzz inputs per dialect (default 2000)
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     variants: { type: 'string' },
     checks: { type: 'string' },
     long: { type: 'boolean', default: false },
+    'long-variants': { type: 'string' },
     'soak-seconds': { type: 'string' },
     slowloris: { type: 'string' },
     'fuzz-count': { type: 'string' },
@@ -62,7 +64,11 @@ const unbuilt = variants.filter((variant) => !isBuilt(variant));
 if (unbuilt.length > 0) throw new Error(`not built: ${unbuilt.map((variant) => variant.model).join(', ')}; run npx turbo run build`);
 
 const results: VariantResults[] = [];
-for (const variant of variants) results.push(await runVariant(variant, checks, sizes, (line) => console.log(line)));
+const longVariants = values['long-variants']?.split(',') ?? [];
+for (const variant of variants) {
+  const variantSizes = longVariants.includes(variant.id) ? { ...sizes, soakSeconds: 600 } : sizes;
+  results.push(await runVariant(variant, checks, variantSizes, (line) => console.log(line)));
+}
 const markdown = renderReport(results, checks, sizes, REPO_ROOT);
 if (values.out === '-') console.log(markdown);
 else {

@@ -39,7 +39,7 @@ export function renderReport(results: readonly VariantResults[], checks: readonl
     `Run: ${new Date().toISOString()}, commit ${commit(root)}, Node ${process.version}, ${cpus().length} cores. ` +
       `Slowloris: ${sizes.slowlorisConnections} connections, a byte every ${sizes.slowlorisByteEveryMs / 1000} s, --idle-timeout ${sizes.slowlorisIdleTimeoutS}` +
       `${sizes.smallPools ? ' (small pools)' : ' (default pools)'}; fuzz: seed ${sizes.seed}, ${sizes.fuzzCount} inputs per dialect; ` +
-      `fast sender: ${sizes.fastSenderMessages} SAYs of 32 KiB; soak: ${sizes.soakSeconds} s.`,
+      `fast sender: ${sizes.fastSenderMessages} SAYs of 32 KiB; soak: ${sizes.soakSeconds} s unless its cell says otherwise.`,
   );
   lines.push('');
   lines.push(`| variant | ${checks.map((check) => COLUMN_TITLES[check]).join(' | ')} |`);
