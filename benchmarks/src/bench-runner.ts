@@ -7,7 +7,7 @@
  */
 import type { CpuProfile } from './cpu-profile.js';
 import { describeEnvironment } from './environment.js';
-import { METRIC_NAMES, type MetricName, type Metrics } from './metrics.js';
+import { LATENCY_METRICS, METRIC_NAMES, type MetricName, type Metrics } from './metrics.js';
 import { modelLimit } from './model-flags.js';
 import type { ModelEntry } from './models.js';
 import { type BenchResults, type RunSample, SCHEMA, type Served, type StepResult } from './results-schema.js';
@@ -229,8 +229,12 @@ function keptValues(samples: readonly RunSample[], primary: MetricName, keep: nu
 export function aggregateMetrics(samples: readonly RunSample[]): { median: Metrics; min: Metrics; max: Metrics } {
   const ok = samples.filter((sample) => measured(sample) && sample.outlier !== true);
   const result = { median: {} as Metrics, min: {} as Metrics, max: {} as Metrics };
+  // A run without replies has no latency (its histogram prints 0): it counts for throughput only.
+  const replied = ok.filter((sample) => (sample.metrics.messagesPerSecond ?? 1) > 0);
   for (const name of METRIC_NAMES) {
-    const values = ok.map((sample) => sample.metrics[name]).filter((value): value is number => typeof value === 'number');
+    const values = (LATENCY_METRICS.has(name) ? replied : ok)
+      .map((sample) => sample.metrics[name])
+      .filter((value): value is number => typeof value === 'number');
     if (values.length === 0) continue;
     result.median[name] = median(values);
     result.min[name] = Math.min(...values);

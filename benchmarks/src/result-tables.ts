@@ -87,6 +87,12 @@ export function flagsOf(row: StepResult): string {
   if (row.runs.some((run) => run.failure !== undefined)) flags.push('FAILED');
   if (row.served === undefined && keptRuns(row) > 0 && (row.median.messagesPerSecond ?? 0) === 0) flags.push('no replies');
   if (row.noisy) flags.push('noisy');
+  const silentRuns = row.runs.filter(
+    (run) => run.failure === undefined && run.shortfall === undefined && run.outlier !== true && (run.metrics.messagesPerSecond ?? 0) === 0,
+  ).length;
+  if (silentRuns > 0 && hasReplies(row)) flags.push(`${silentRuns} run${silentRuns === 1 ? '' : 's'} without replies`);
+  const longest = Math.max(0, ...row.runs.map((run) => run.warmupSeconds ?? 0));
+  if (longest > 0) flags.push(`warmup ${longest}s (slow ready)`);
   if (keptRuns(row) > 0 && keptRuns(row) < MIN_TRUSTED_RUNS) flags.push(`${keptRuns(row)} run${keptRuns(row) === 1 ? '' : 's'}`);
   if (row.loadBound) flags.push('load-bound');
   if (!row.cleanExit) flags.push('unclean exit');

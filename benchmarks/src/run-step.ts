@@ -38,16 +38,30 @@ export interface StepOutcome {
   /** The ready phase left connections unserved: no load ran. */
   readonly shortfall?: Served;
   readonly timeline?: readonly TimelineSecond[];
+  /** The warmup this run got, when a slow ready phase made it longer than planned. */
+  readonly warmupSeconds?: number;
 }
 
 /** After the ready phase's connections close, the time a pooling model gets to take its threads back. */
 const SETTLE_MS = 50;
+/**
+ * A step whose ready phase took R seconds started threads or children that are as cold as they
+ * were slow to start (each a fresh V8 isolate compiling its own code): its warmup is at least R,
+ * up to this, so the measured window sees them warm rather than their JIT at work.
+ */
+const MAX_COLD_WARMUP_SECONDS = 3;
+
+/** The warmup a step gets: the planned one, or longer after a slow ready phase. */
+export function warmupAfterReady(plannedSeconds: number, readySeconds: number): number {
+  return Math.max(plannedSeconds, Math.min(readySeconds, MAX_COLD_WARMUP_SECONDS));
+}
 
 /** A load generator this busy (share of the cores it may use) is the bottleneck, not the server. */
 const LOAD_BOUND_SHARE = 0.9;
 
-export async function runStep(server: RunningServer, model: ModelEntry, step: ScenarioStep, settings: StepSettings): Promise<StepOutcome> {
-  const timing = { duration: settings.durationSeconds, warmup: settings.warmupSeconds };
+export async function runStep(server: RunningServer, model: ModelEntry, step: ScenarioStep, planned: StepSettings): Promise<StepOutcome> {
+  let settings = planned;
+  let timing = { duration: settings.durationSeconds, warmup: settings.warmupSeconds };
   const withTiming = (args: LoadArgs): LoadArgs => ({ ...timing, ...(model.reference && { mirror: true }), ...args, ...model.loadArgs });
   const idleSeconds = step.load.kind === 'load' && typeof step.load.args.idle === 'number' ? step.load.args.idle : 0;
   const timeoutMs = (idleSeconds + settings.warmupSeconds + settings.durationSeconds) * 1000 + 60_000;
@@ -66,6 +80,8 @@ export async function runStep(server: RunningServer, model: ModelEntry, step: Sc
     };
   }
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  settings = { ...planned, warmupSeconds: warmupAfterReady(planned.warmupSeconds, ready.seconds) };
+  timing = { duration: settings.durationSeconds, warmup: settings.warmupSeconds };
   const sampler = new TreeSampler(server.pid);
   sampler.start();
   let runs: LoadRun[];
@@ -96,7 +112,11 @@ export async function runStep(server: RunningServer, model: ModelEntry, step: Sc
     outcome.metrics.crossCheckPerSecond = check.outcome.messagesPerSecond;
     if (check.outcome.latencyMicros.count > 0) outcome.metrics.crossCheckP99Micros = check.outcome.latencyMicros.p99;
   }
-  return { ...outcome, ...(primary.outcome.timeline !== undefined && { timeline: primary.outcome.timeline }) };
+  return {
+    ...outcome,
+    ...(primary.outcome.timeline !== undefined && { timeline: primary.outcome.timeline }),
+    ...(settings.warmupSeconds > planned.warmupSeconds && { warmupSeconds: settings.warmupSeconds }),
+  };
 }
 
 function httpSpec(server: RunningServer, load: Extract<ScenarioStep['load'], { kind: 'http' }>, settings: StepSettings) {

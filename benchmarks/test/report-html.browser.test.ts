@@ -55,7 +55,10 @@ it('report.html opens in headless Chromium with every chart drawn', async () => 
       expect(chart.height, `${chart.id} height`).toBeGreaterThan(100);
       expect(chart.marks, `${chart.id} marks`).toBeGreaterThan(0);
     }
-    expect(await page.locator('table').count()).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('table').count()).toBeGreaterThanOrEqual(3);
+    // The summary is the first table on the page, and each of its steps has a sentence.
+    expect(await page.locator('table').first().getAttribute('class')).toBe('summary');
+    expect(await page.locator('ul.sentences li').count()).toBe(await page.locator('table.summary tbody tr').count());
     expect(problems).toEqual([]);
     expect(requests.filter((url) => !url.startsWith('file:'))).toEqual([]);
     await page.screenshot({ path: path.join(dir, 'report.png'), fullPage: true });

@@ -10,6 +10,7 @@ import { renderCharts, renderHtml } from '../src/report-html.js';
 import { renderMarkdown } from '../src/report-markdown.js';
 import { standing } from '../src/result-tables.js';
 import type { RunSample } from '../src/results-schema.js';
+import { warmupAfterReady } from '../src/run-step.js';
 import { agreeingSubset, relativeSpread, welchPValue } from '../src/statistics.js';
 import { buildSummary, describeStanding } from '../src/summary.js';
 import { renderTerminal } from '../src/terminal-table.js';
@@ -155,6 +156,29 @@ describe('noise', () => {
     expect(rerun.noisy).toBe(false);
     expect(agreeingSubset([5, 1, 9, 5.1, 4.9], 3).sort()).toEqual([0, 3, 4]);
     expect(relativeSpread([90, 100, 110])).toBeCloseTo(0.2, 8);
+  });
+});
+
+describe('a run without replies', () => {
+  it('is flagged, and gives the row no 0 µs latency', () => {
+    const stalled: RunSample = { ...sample(1, 1, 1), metrics: { messagesPerSecond: 0, p50Micros: 0, p99Micros: 0 } };
+    const forking = row('echo', 'c100', 100, 'forking', [stalled, sample(2, 120_000, 2000), sample(3, 100_000, 2200)]);
+    expect(forking.min.p99Micros).toBe(2000);
+    expect(forking.min.messagesPerSecond).toBe(0);
+    const results = syntheticResults();
+    const markdown = renderMarkdown({
+      ...results,
+      settings: { ...results.settings, models: ['forking', ...results.settings.models] },
+      results: [...results.results, forking],
+    });
+    expect(markdownFlags(markdown, 'forking')).toMatch(/1 run without replies/);
+    expect(markdownFlags(markdown, 'forking')).not.toMatch(/0\.0µs/);
+  });
+
+  it('after a slow ready phase, the warmup is as long as the start-up was, up to 3 s', () => {
+    expect(warmupAfterReady(0.25, 0.02)).toBe(0.25);
+    expect(warmupAfterReady(0.25, 1.5)).toBe(1.5);
+    expect(warmupAfterReady(0.25, 7)).toBe(3);
   });
 });
 
