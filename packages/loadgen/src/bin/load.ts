@@ -5,8 +5,11 @@ import { FlagError, LOAD_USAGE, parseLoadFlags } from '../load/load-flags.js';
 import { createProgress } from '../load/progress.js';
 import { formatResult } from '../load/result-text.js';
 import { runLoad } from '../load/run-load.js';
+import { parseDiscoverFlags, runDiscoverCommand, wantsDiscovery } from '../udp/discover-command.js';
+import { formatLoss, isUdpResult, runUdpLoad, type UdpLoadResult } from '../udp/udp-load.js';
 
 async function main(argv: readonly string[]): Promise<number> {
+  if (wantsDiscovery(argv)) return discover(argv);
   let command: ReturnType<typeof parseLoadFlags>;
   try {
     command = parseLoadFlags(argv);
@@ -21,9 +24,11 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const { options, json, quiet, assertions } = command;
   const progress = quiet ? undefined : createProgress(process.stderr, options.warmupSeconds, options.durationSeconds);
-  let result: Awaited<ReturnType<typeof runLoad>>;
+  let result: Awaited<ReturnType<typeof runLoad>> | UdpLoadResult;
+  const hooks = progress === undefined ? {} : { onSecond: progress.onSecond };
   try {
-    result = await runLoad(options, progress === undefined ? {} : { onSecond: progress.onSecond });
+    result =
+      command.udpTimeoutSeconds === undefined ? await runLoad(options, hooks) : await runUdpLoad(options, command.udpTimeoutSeconds, hooks);
   } catch (error) {
     progress?.done();
     process.stderr.write(`echoplex-load: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -32,7 +37,7 @@ async function main(argv: readonly string[]): Promise<number> {
   progress?.done();
   const outcomes = checkAssertions(result, assertions);
   if (json) process.stdout.write(`${JSON.stringify({ ...result, assertions: outcomes })}\n`);
-  else process.stdout.write(`${formatResult(result, outcomes)}\n`);
+  else process.stdout.write(`${formatResult(result, outcomes)}\n${isUdpResult(result) ? `${formatLoss(result)}\n` : ''}`);
   if (json && outcomes.some((outcome) => !outcome.passed)) {
     for (const outcome of outcomes.filter((o) => !o.passed))
       process.stderr.write(`FAIL ${outcome.assertion} (actual ${outcome.actualText})\n`);
@@ -43,6 +48,23 @@ async function main(argv: readonly string[]): Promise<number> {
     return 3;
   }
   return outcomes.every((outcome) => outcome.passed) ? 0 : 1;
+}
+
+async function discover(argv: readonly string[]): Promise<number> {
+  let command: ReturnType<typeof parseDiscoverFlags>;
+  try {
+    command = parseDiscoverFlags(argv);
+  } catch (error) {
+    if (!(error instanceof FlagError)) throw error;
+    process.stderr.write(`echoplex-load: ${error.message}\nRun echoplex-load --help for the flags.\n`);
+    return 2;
+  }
+  try {
+    return await runDiscoverCommand(command, process.stdout);
+  } catch (error) {
+    process.stderr.write(`echoplex-load: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 3;
+  }
 }
 
 main(process.argv.slice(2)).then(

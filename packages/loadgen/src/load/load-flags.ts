@@ -1,6 +1,7 @@
 /** The `echoplex-load` command line, read into load options; any mistake is a `FlagError` (exit code 2). */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { parseTarget, TargetError } from '../target.js';
+import { DEFAULT_UDP_TIMEOUT_SECONDS, validateUdpOptions } from '../udp/udp-load.js';
 import { type Assertion, parseAssertion } from './assertions.js';
 import { DEFAULT_LOAD_OPTIONS, type LoadOptions, SCENARIOS, type ScenarioName, validateLoadOptions, withDefaults } from './load-options.js';
 
@@ -13,6 +14,8 @@ export interface LoadCommand {
   readonly json: boolean;
   readonly quiet: boolean;
   readonly assertions: readonly Assertion[];
+  /** `--udp`: the run goes over datagrams, and a request unanswered this long is lost. Absent: TCP. */
+  readonly udpTimeoutSeconds?: number;
 }
 
 export const LOAD_USAGE = `Usage: echoplex-load [flags] TARGET
@@ -38,6 +41,13 @@ Load model
   --redis                fanout against Redis pub/sub: SUBSCRIBE/PUBLISH instead of JOIN/SAY
   --mirror               expect replies identical to requests (the bare socket.pipe reference server)
   --connect-timeout T    give up on a connection after this long (default ${DEFAULT_LOAD_OPTIONS.connectTimeoutSeconds}s)
+
+UDP
+  --udp                  echo, ping or work over datagrams to TARGET (the server's udpAddress,
+                         HOST:PORT or udp://HOST:PORT); -c sockets, each -p requests in flight
+  --timeout T            --udp: a request without a reply this long is lost (default 1s)
+  --discover             list the servers that answer a broadcast PING, with their INFO:
+                         echoplex-load --discover [--broadcast 127.255.255.255] [--port 7000] [--wait 500ms]
 
 Output
   -j, --json             print one JSON object (the LoadResult) on stdout
@@ -94,7 +104,8 @@ export function parseLoadFlags(argv: readonly string[]): LoadCommand | undefined
   if (positionals.length > 1) throw new FlagError(`one target at most, got ${positionals.map((p) => `'${p}'`).join(' ')}`);
   if (positionals.length === 1 && values.target !== undefined)
     throw new FlagError('give the target once: as --target or as the last argument');
-  const targetText = values.target ?? positionals[0];
+  const given = values.target ?? positionals[0];
+  const targetText = values.udp === true && given?.startsWith('udp://') ? given.slice('udp://'.length) : given;
   if (targetText === undefined) throw new FlagError('a target is required: echoplex-load tcp://127.0.0.1:7000 (or unix:/path/to/socket)');
   let target: LoadOptions['target'];
   try {
@@ -130,7 +141,13 @@ export function parseLoadFlags(argv: readonly string[]): LoadCommand | undefined
     if (typeof assertion === 'string') throw new FlagError(`--assert: ${assertion}`);
     return assertion;
   });
-  return { options, json: values.json ?? false, quiet: values.quiet ?? false, assertions };
+  if (values.timeout !== undefined && values.udp !== true) throw new FlagError('--timeout is for --udp runs');
+  const command = { options, json: values.json ?? false, quiet: values.quiet ?? false, assertions };
+  if (values.udp !== true) return command;
+  const udpTimeoutSeconds = values.timeout === undefined ? DEFAULT_UDP_TIMEOUT_SECONDS : parseDuration(values.timeout, 'timeout');
+  const udpInvalid = validateUdpOptions(options, udpTimeoutSeconds);
+  if (udpInvalid !== undefined) throw new FlagError(udpInvalid);
+  return { ...command, udpTimeoutSeconds };
 }
 
 /**
@@ -178,6 +195,8 @@ const FLAG_OPTIONS = {
   'connect-timeout': { type: 'string' },
   window: { type: 'string' },
   redis: { type: 'boolean' },
+  udp: { type: 'boolean' },
+  timeout: { type: 'string' },
   mirror: { type: 'boolean' },
   json: { type: 'boolean', short: 'j' },
   quiet: { type: 'boolean' },
