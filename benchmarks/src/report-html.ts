@@ -24,6 +24,15 @@ const HUMAN: Readonly<Partial<Record<MetricName, string>>> = {
   workPerSecond: 'WORK replies per second',
 };
 const human = (metric: MetricName): string => HUMAN[metric] ?? METRICS[metric].about;
+/** What msg/s counts in scenarios where a message is not one reply. */
+const COUNTED: Readonly<Record<string, string>> = {
+  churn: 'connections per second (connect, ECHO, close)',
+  chat: 'deliveries per second',
+  fanout: 'deliveries per second',
+  http: 'responses per second',
+};
+const figureName = (scenario: string, metric: MetricName): string =>
+  metric === 'messagesPerSecond' ? (COUNTED[scenario] ?? human(metric)) : human(metric);
 
 /** One colour per model, the same in every chart: by the run's model order. */
 function modelColours(results: BenchResults): (model: string) => string {
@@ -84,7 +93,8 @@ function timelineCharts(rows: readonly StepResult[], colour: (model: string) => 
     const run = row.runs.find((sample) => sample.outlier !== true && sample.timeline !== undefined && sample.timeline.length > 0);
     return run?.timeline === undefined ? [] : [{ model: row.model, timeline: run.timeline }];
   });
-  if (timelines.length === 0) return [];
+  // Under three seconds (the quick default's 1 s steps) a timeline shows nothing a table does not.
+  if (timelines.length === 0 || Math.max(...timelines.map(({ timeline }) => timeline.length)) < 3) return [];
   const series = (pick: (second: TimelineSecond) => number): Series[] =>
     timelines.map(({ model, timeline }) => ({
       name: model,
@@ -210,12 +220,12 @@ export function renderCharts(results: BenchResults): string[] {
       return [
         barChart({
           id: scenario.name,
-          title: `${scenario.name} (${step}): ${human(metric)}`,
-          yLabel: human(metric),
+          title: `${scenario.name} (${step}): ${figureName(scenario.name, metric)}`,
+          yLabel: figureName(scenario.name, metric),
           categories: atTop.map((row) => row.model),
           series: [
             {
-              name: human(metric),
+              name: figureName(scenario.name, metric),
               values: atTop.map((row) => row.median[metric] ?? Number.NaN),
               colours: atTop.map((row) => colour(row.model)),
             },

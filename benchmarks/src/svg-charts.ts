@@ -100,12 +100,13 @@ function frame(id: string, title: string, body: string): string {
   );
 }
 
-function legend(entries: ReadonlyArray<{ readonly name: string; readonly colour: string }>): string {
+function legend(entries: ReadonlyArray<{ readonly name: string; readonly colour: string; readonly outline?: boolean }>): string {
   return entries
-    .map(({ name, colour }, index) => {
+    .map(({ name, colour, outline }, index) => {
       const y = MARGIN.top + 10 + index * 18;
       const x = WIDTH - MARGIN.right + 14;
-      return `<rect class="legend" x="${x}" y="${y - 9}" width="12" height="12" fill="${colour}"/><text x="${x + 18}" y="${y + 1}" font-size="12">${escapeXml(name)}</text>`;
+      const paint = outline === true ? `fill="#fff" stroke="${colour}" stroke-width="2"` : `fill="${colour}"`;
+      return `<rect class="legend" x="${x}" y="${y - 9}" width="12" height="12" ${paint}/><text x="${x + 18}" y="${y + 1}" font-size="12">${escapeXml(name)}</text>`;
     })
     .join('');
 }
@@ -186,7 +187,7 @@ export function barChart(spec: BarChartSpec): string {
   let body = axes('', spec.yLabel);
   for (const tick of yScale.ticks) {
     const y = yScale(tick);
-    body += `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#ddd"/><text x="${MARGIN.left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end" font-size="11">${escapeXml(formatY(tick))}</text>`;
+    body += `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#ddd"/><text x="${MARGIN.left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end" font-size="11">${escapeXml(tick === 0 ? '0' : formatY(tick))}</text>`;
   }
   spec.categories.forEach((category, c) => {
     const groupX = MARGIN.left + c * groupWidth + groupWidth * 0.1;
@@ -204,7 +205,7 @@ export function barChart(spec: BarChartSpec): string {
   body += legend(
     spec.series
       .filter((series) => series.colours === undefined)
-      .map((series, s) => ({ name: series.name, colour: series.colour ?? colourOf(s) })),
+      .map((series, s) => ({ name: series.name, colour: series.colour ?? colourOf(s), outline: series.outline === true })),
   );
   if (logY) body += `<text x="${MARGIN.left + 4}" y="${MARGIN.top + 4}" font-size="10" fill="#555">log scale</text>`;
   return frame(spec.id, spec.title, body);
