@@ -107,13 +107,16 @@ export async function runBench(plan: BenchPlan): Promise<BenchResults> {
       break;
     }
     plan.log(`re-run round ${round}: ${noisy.length} row(s) spread over ${Math.round(plan.noiseThreshold * 100)}%`);
-    for (const model of plan.models) {
-      const jobs = jobsOf(model).filter((job) =>
-        noisy.some(
-          (entry) => entry.model === model.name && entry.scenario.name === job.scenario.name && entry.step.label === job.step.label,
-        ),
-      );
-      if (jobs.length > 0 && elapsed() <= plan.rerunUntilSeconds) await runJobs(plan.runs + round, model, jobs, jobsOf(model));
+    // Scenario by scenario, so that when time runs short the first scenarios (echo) got theirs.
+    for (const scenario of plan.scenarios) {
+      for (const model of plan.models) {
+        const jobs = jobsOf(model).filter(
+          (job) =>
+            job.scenario.name === scenario.name &&
+            noisy.some((entry) => entry.model === model.name && entry.scenario.name === job.scenario.name && entry.step.label === job.step.label),
+        );
+        if (jobs.length > 0 && elapsed() <= plan.rerunUntilSeconds) await runJobs(plan.runs + round, model, jobs, jobsOf(model));
+      }
     }
   }
   const results = [...collected.values()].map((entry) => aggregate(entry, plan));
