@@ -18,6 +18,7 @@ export type BenchCommand =
       readonly runs: number | undefined;
       readonly durationSeconds: number | undefined;
       readonly warmupSeconds: number | undefined;
+      readonly maxExtraRuns: number | undefined;
       readonly profile: ProfileName;
       readonly outDir: string | undefined;
     };
@@ -30,6 +31,7 @@ export const BENCH_USAGE = `Usage: npm run bench -- [flags]
   --runs N               runs per model, interleaved A B C A B C (default 3 quick, 5 full)
   --duration T           measured seconds per step (default 1 quick, 5 full)
   --warmup T             warmup seconds per step, after the ready phase (default 0.25 quick, 1 full)
+  --reruns N             re-runs at most per row spread over 20% (default 2 quick, 3 full; 0: none)
   --profile split|shared CPU placement: split pins server to CPU 0 and load to CPU 1 (default split)
   --out DIR              where to write results (default benchmarks/results/<timestamp>)
   --compare OLD NEW      compare two results.json files instead of running (--all shows unchanged metrics)
@@ -63,6 +65,7 @@ const parseStrictly = (argv: readonly string[]) =>
       runs: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
+      reruns: { type: 'string' },
       profile: { type: 'string' },
       out: { type: 'string' },
       compare: { type: 'boolean' },
@@ -95,8 +98,15 @@ export function parseBenchFlags(argv: readonly string[]): BenchCommand | { reado
     if (!Number.isInteger(runs) || runs < 1 || runs > 100)
       throw new BenchFlagError(`--runs takes a whole number 1..100, got '${values.runs}'`);
   }
+  let maxExtraRuns: number | undefined;
+  if (values.reruns !== undefined) {
+    maxExtraRuns = Number(values.reruns);
+    if (!Number.isInteger(maxExtraRuns) || maxExtraRuns < 0 || maxExtraRuns > 20)
+      throw new BenchFlagError(`--reruns takes a whole number 0..20, got '${values.reruns}'`);
+  }
   return {
     kind: 'run',
+    maxExtraRuns,
     depth: values.full ? 'full' : 'quick',
     models: list(values.models),
     scenarios: list(values.scenarios),

@@ -44,7 +44,7 @@ async function run(command: Extract<BenchCommand, { kind: 'run' }>): Promise<num
     warmupSeconds: command.warmupSeconds ?? defaults.warmupSeconds,
     readyTimeoutSeconds: READY_TIMEOUT_SECONDS,
     noiseThreshold: NOISE_THRESHOLD,
-    maxExtraRuns: defaults.maxExtraRuns,
+    maxExtraRuns: command.maxExtraRuns ?? defaults.maxExtraRuns,
     rerunUntilSeconds: defaults.rerunUntilSeconds,
     models,
     scenarios,

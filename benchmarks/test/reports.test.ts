@@ -279,6 +279,8 @@ describe('bench flags', () => {
     });
     expect(parseBenchFlags(['--compare', 'a.json', 'b.json'])).toEqual({ kind: 'compare', before: 'a.json', after: 'b.json', all: false });
     expect(() => parseBenchFlags(['--profile', 'weird'])).toThrow(/split or shared/);
+    expect(parseBenchFlags(['--reruns', '0'])).toMatchObject({ kind: 'run', maxExtraRuns: 0 });
+    expect(() => parseBenchFlags(['--reruns=-1'])).toThrow(/--reruns takes a whole number 0\.\.20/);
     expect(() => parseBenchFlags(['--compare', 'a.json'])).toThrow(/two results.json files/);
   });
 });
