@@ -7,6 +7,8 @@
 import { createServer } from 'node:net';
 import {
   createLogger,
+  DatagramEndpoint,
+  DatagramHandler,
   LocalHub,
   MetricsExporter,
   readCommandLine,
@@ -16,6 +18,7 @@ import {
   type ServerView,
 } from '@echoplex/core';
 import { Coroutines } from './coroutines.js';
+import { DatagramCoroutine } from './datagram-coroutine.js';
 
 const MODEL = 'coroutine';
 const { server: config } = readCommandLine({
@@ -56,11 +59,25 @@ const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) =
   coroutines.serve(socket, nextConnectionId, coroutines.size >= config.maxConnections);
 });
 
+// UDP (--udp): one async loop over the socket, a coroutine per datagram.
+const datagramCoroutine = new DatagramCoroutine(
+  new DatagramHandler({ limits: config, server: view, stats, servedBy: `pid ${process.pid}` }),
+);
+const datagrams =
+  config.udpPort === undefined
+    ? undefined
+    : new DatagramEndpoint({ host: config.udpHost, port: config.udpPort, stats, serve: datagramCoroutine.deliver });
+if (datagrams !== undefined) void datagramCoroutine.run();
+
 await runServer({
   model: MODEL,
   config,
   logger,
   listener,
   connections: () => coroutines.size,
-  drain: (drainTimeoutMs) => coroutines.shutdown(drainTimeoutMs),
+  drain: (drainTimeoutMs) => {
+    datagramCoroutine.close();
+    return coroutines.shutdown(drainTimeoutMs);
+  },
+  ...(datagrams === undefined ? {} : { datagrams }),
 });
