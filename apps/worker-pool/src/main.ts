@@ -10,6 +10,8 @@ import { availableParallelism } from 'node:os';
 import {
   booleanFlag,
   createLogger,
+  DatagramEndpoint,
+  DatagramThreads,
   HubRelay,
   integerFlag,
   LocalHub,
@@ -17,7 +19,9 @@ import {
   readCommandLine,
   runServer,
   type ServerInfo,
+  ServerStats,
   sessionLimits,
+  sumSnapshots,
 } from '@echoplex/core';
 import { WorkerPool } from './worker-pool.js';
 
@@ -39,7 +43,7 @@ function info(): ServerInfo {
   return {
     model: MODEL,
     pid: process.pid,
-    threads: pool.size + 1,
+    threads: pool.size + 1 + datagramWorkers.size,
     processes: 1,
     connections: pool.serving,
     rooms: hub.roomCount,
@@ -51,10 +55,10 @@ function info(): ServerInfo {
 }
 
 async function renderMetrics(): Promise<string> {
-  const stats = await pool.stats();
+  const [stats, udpStats] = await Promise.all([pool.stats(), datagramWorkers.snapshots()]);
   return metrics.render({
     connections: pool.serving,
-    stats,
+    stats: sumSnapshots([stats, datagramStats.snapshot(), ...udpStats]),
     gauges: {
       echoplex_workers: { help: 'Worker threads in the pool', values: [{ value: pool.size }] },
       echoplex_worker_connections: {
@@ -77,6 +81,23 @@ const pool = new WorkerPool(
   logger,
 );
 
+// UDP (--udp): the main thread reads the socket and hands each datagram to the least busy of
+// --workers datagram workers, so WORK over UDP spreads over the cores as connections do.
+const datagramStats = new ServerStats();
+const datagramWorkers = new DatagramThreads({
+  threads: config.udpPort === undefined ? 0 : flags.workers,
+  startAll: true,
+  perThread: 64,
+  waitingLimit: 4096,
+  limits: config,
+  server: { info: (done) => done(info()), metrics: (done) => void renderMetrics().then(done) },
+  label: 'udp worker',
+});
+const datagrams =
+  config.udpPort === undefined
+    ? undefined
+    : new DatagramEndpoint({ host: config.udpHost, port: config.udpPort, stats: datagramStats, serve: datagramWorkers.serve });
+
 let nextConnectionId = 0;
 const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
   nextConnectionId += 1;
@@ -89,6 +110,9 @@ await runServer({
   logger,
   listener,
   connections: () => pool.serving,
-  drain: (drainTimeoutMs) => pool.shutdown(drainTimeoutMs),
+  drain: async (drainTimeoutMs) => {
+    await Promise.all([pool.shutdown(drainTimeoutMs), datagramWorkers.close()]);
+  },
   announce: { workers: flags.workers },
+  ...(datagrams === undefined ? {} : { datagrams }),
 });

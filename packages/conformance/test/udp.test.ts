@@ -18,6 +18,7 @@ import { killAllServers, listeningRecord, REPO_ROOT, type RunningServer, startSe
 const UDP_VARIANTS: readonly { readonly model: ModelName; readonly flags: readonly string[] }[] = [
   { model: 'event-loop', flags: [] },
   { model: 'coroutine', flags: [] },
+  { model: 'worker-pool', flags: ['--workers', '2'] },
 ];
 
 const LOAD_BIN = path.join(REPO_ROOT, 'packages', 'loadgen', 'dist', 'bin', 'load.js');

@@ -5,6 +5,7 @@
  */
 export * from './datagram-endpoint.js';
 export * from './datagram-handler.js';
+export * from './datagram-threads.js';
 export * from './hub.js';
 export * from './hub-relay.js';
 export * from './idle-timer.js';

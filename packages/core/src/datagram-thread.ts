@@ -1,0 +1,53 @@
+/**
+ * A worker thread that answers datagrams for DatagramThreads: bytes in from the thread that
+ * owns the UDP socket, reply bytes back. It holds no socket; INFO asks the owner for the
+ * whole server's numbers.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { DatagramLimits } from '@echoplex/protocol';
+import { DatagramHandler } from './datagram-handler.js';
+import { type DatagramThreadSetup, exactBytes, type FromDatagramThread, type ToDatagramThread } from './datagram-threads.js';
+import type { ServerInfo } from './server-view.js';
+import { ServerStats } from './stats.js';
+
+const port = parentPort;
+if (port === null) throw new Error('datagram-thread.js runs as a worker thread of DatagramThreads');
+const setup = workerData as DatagramThreadSetup;
+const limits: DatagramLimits = setup.limits;
+const stats = new ServerStats();
+const infoCalls = new Map<number, (info: ServerInfo) => void>();
+let nextCall = 0;
+const post = (message: FromDatagramThread): void => port.postMessage(message);
+
+const handler = new DatagramHandler({
+  limits,
+  stats,
+  servedBy: setup.servedBy,
+  server: {
+    info: (done) => {
+      nextCall += 1;
+      infoCalls.set(nextCall, done);
+      post({ kind: 'info', call: nextCall });
+    },
+    metrics: (done) => done(''),
+  },
+});
+
+port.on('message', (message: ToDatagramThread) => {
+  switch (message.kind) {
+    case 'datagram':
+      handler.handle(Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength), (reply) =>
+        post({ kind: 'reply', id: message.id, bytes: reply === undefined ? null : exactBytes(reply) }),
+      );
+      return;
+    case 'info': {
+      const done = infoCalls.get(message.call);
+      infoCalls.delete(message.call);
+      done?.(message.info);
+      return;
+    }
+    case 'stats':
+      post({ kind: 'stats', call: message.call, snapshot: stats.snapshot() });
+      return;
+  }
+});
