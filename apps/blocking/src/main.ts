@@ -9,6 +9,8 @@ import { createServer } from 'node:net';
 import {
   booleanFlag,
   createLogger,
+  DatagramEndpoint,
+  DatagramThreads,
   HubRelay,
   integerFlag,
   LocalHub,
@@ -69,7 +71,7 @@ function info(): ServerInfo {
   return {
     model: MODEL,
     pid: process.pid,
-    threads: pool.liveThreads,
+    threads: pool.liveThreads + datagramThreads.size,
     processes: 1,
     connections: pool.connections,
     rooms: hub.roomCount,
@@ -82,10 +84,10 @@ function info(): ServerInfo {
 }
 
 async function renderMetrics(): Promise<string> {
-  const snapshots = await pool.snapshots();
+  const [snapshots, udpSnapshots] = await Promise.all([pool.snapshots(), datagramThreads.snapshots()]);
   return metrics.render({
     connections: pool.connections,
-    stats: sumSnapshots([stats.snapshot(), ...snapshots]),
+    stats: sumSnapshots([stats.snapshot(), ...snapshots, ...udpSnapshots]),
     gauges: {
       echoplex_threads: { help: 'Handler threads alive', values: [{ value: pool.liveThreads }] },
       echoplex_threads_busy: { help: 'Handler threads serving a connection', values: [{ value: pool.busyThreads }] },
@@ -94,6 +96,22 @@ async function renderMetrics(): Promise<string> {
     },
   });
 }
+
+// UDP (--udp): as Python's ThreadingUDPServer, each datagram is given to a thread of its own:
+// an idle one, else a new one (up to --threads), kept for the next; the main thread reads and sends.
+const datagramThreads = new DatagramThreads({
+  threads: flags.threads,
+  startAll: false,
+  perThread: 1,
+  waitingLimit: 1024,
+  limits: config,
+  server: view,
+  label: 'udp thread',
+});
+const datagrams =
+  config.udpPort === undefined
+    ? undefined
+    : new DatagramEndpoint({ host: config.udpHost, port: config.udpPort, stats, serve: datagramThreads.serve });
 
 let nextConnectionId = 0;
 const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
@@ -109,7 +127,8 @@ await runServer({
   listener,
   connections: () => pool.connections,
   drain: async (drainTimeoutMs) => {
-    await Promise.all([pool.shutdown(drainTimeoutMs), refusals.shutdown(drainTimeoutMs)]);
+    await Promise.all([pool.shutdown(drainTimeoutMs), refusals.shutdown(drainTimeoutMs), datagramThreads.close()]);
   },
   announce: { threads: flags.threads },
+  ...(datagrams === undefined ? {} : { datagrams }),
 });
