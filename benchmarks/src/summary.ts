@@ -74,7 +74,7 @@ export function buildSummary(results: BenchResults): Summary {
         metric,
         cells,
         best: ranked[0]?.model,
-        sentence: sentenceFor(scenario.name, step, metric, atStep, ranked, baseline),
+        sentence: sentenceFor(scenario.name, step, metric, atStep, ranked, baseline, results.settings.runs),
       });
     }
   }
@@ -110,6 +110,7 @@ function sentenceFor(
   atStep: readonly StepResult[],
   ranked: readonly StepResult[],
   baseline: StepResult | undefined,
+  plannedRuns: number,
 ): string {
   const label = labelOf(metric);
   const figure = (row: StepResult): string => formatMetric(metric, row.median[metric]);
@@ -146,7 +147,7 @@ function sentenceFor(
     parts.push('.');
   }
   const noisy = atStep.filter((row) => row.noisy).map((row) => `${row.model} (${percent(row.noise ?? 0)})`);
-  const rerun = atStep.some((row) => row.runs.some((run) => run.outlier === true) || row.runs.length > keptRuns(row));
+  const rerun = atStep.some((row) => row.noisy && row.runs.some((run) => run.run > plannedRuns));
   if (noisy.length > 0)
     parts.push(
       ` Noisy (runs spread over the threshold${rerun ? ', even after re-runs' : ''}): ${noisy.join(', ')}; their places are not settled.`,
