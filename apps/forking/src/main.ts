@@ -21,8 +21,10 @@ import {
   type ServerView,
   SocketSessions,
   sessionLimits,
+  sumSnapshots,
 } from '@echoplex/core';
 import type { ChildPool, PoolOptions } from './child-pool.js';
+import { DatagramChildren } from './datagram-children.js';
 import { PerConnectionPool } from './per-connection-pool.js';
 import { PreforkPool } from './prefork-pool.js';
 
@@ -82,7 +84,7 @@ const pool: ChildPool =
   flags.mode === 'prefork' ? new PreforkPool(options, flags.workers) : new PerConnectionPool(options, flags['max-children']);
 
 function info(): ServerInfo {
-  const processes = pool.liveChildren.length + 1;
+  const processes = pool.liveChildren.length + 1 + (datagramChildren?.size ?? 0);
   return {
     model: MODEL,
     pid: process.pid,
@@ -99,11 +101,11 @@ function info(): ServerInfo {
 }
 
 async function renderMetrics(): Promise<string> {
-  const stats = await pool.stats();
+  const [stats, udpStats] = await Promise.all([pool.stats(), datagramChildren?.snapshots() ?? []]);
   const children = pool.liveChildren;
   return metrics.render({
     connections: pool.connections,
-    stats,
+    stats: sumSnapshots([stats, ...udpStats]),
     gauges: {
       echoplex_children: { help: 'Child processes alive', values: [{ value: children.length }] },
       echoplex_connections_waiting: { help: 'Accepted connections waiting for a child', values: [{ value: pool.waitingCount }] },
@@ -119,6 +121,13 @@ async function renderMetrics(): Promise<string> {
     },
   });
 }
+
+// UDP (--udp): --workers children share the one UDP socket the parent bound, each reading it,
+// as prefork children share a listening socket (in per-connection mode too: no fork per datagram).
+const datagramChildren =
+  config.udpPort === undefined
+    ? undefined
+    : new DatagramChildren({ host: config.udpHost, port: config.udpPort, children: flags.workers, limits: sessionLimits(config), info });
 
 let nextConnectionId = 0;
 // Paused: the parent never reads a byte, so everything the client sent reaches the child.
@@ -138,4 +147,5 @@ await runServer({
     await Promise.all([pool.drain(drainTimeoutMs), refusals.shutdown(drainTimeoutMs)]);
   },
   announce: { mode: flags.mode },
+  ...(datagramChildren === undefined ? {} : { datagrams: datagramChildren }),
 });

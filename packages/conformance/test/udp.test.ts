@@ -20,6 +20,7 @@ const UDP_VARIANTS: readonly { readonly model: ModelName; readonly flags: readon
   { model: 'coroutine', flags: [] },
   { model: 'worker-pool', flags: ['--workers', '2'] },
   { model: 'blocking', flags: [] },
+  { model: 'forking', flags: ['--mode', 'prefork', '--workers', '2'] },
 ];
 
 const LOAD_BIN = path.join(REPO_ROOT, 'packages', 'loadgen', 'dist', 'bin', 'load.js');

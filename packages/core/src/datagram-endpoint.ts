@@ -16,6 +16,13 @@ export interface DatagramEndpointOptions {
   readonly serve: DatagramServe;
 }
 
+/** What runServer binds after the listener and closes on shutdown: a DatagramEndpoint, or a model's own (prefork's shared socket). */
+export interface DatagramListener {
+  /** Resolves with the `host:port` for the listening line's `udpAddress`. */
+  bind(): Promise<string>;
+  close(): Promise<void>;
+}
+
 /** Why a bind failed, for the person who has to fix it. */
 const BIND_ERRORS: Readonly<Record<string, string>> = {
   EADDRINUSE: 'another socket holds that UDP port; pick another --udp, or --udp 0 for a free one',
@@ -30,7 +37,7 @@ export function datagramAddress(socket: Socket): string {
   return family === 'IPv6' ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-export class DatagramEndpoint {
+export class DatagramEndpoint implements DatagramListener {
   /**
    * `reuseAddr`, so several servers on one machine can bind `0.0.0.0` on one port and each
    * hear a broadcast PING (unicast then reaches one of them, as the kernel picks).
@@ -60,6 +67,16 @@ export class DatagramEndpoint {
         this.socket.off('error', onError);
         resolve(datagramAddress(this.socket));
       });
+    });
+  }
+
+  /**
+   * Reads a socket another process bound: the UDP handle a prefork parent sent with
+   * `child.send(message, handle)`, which dgram's bind takes in place of a port.
+   */
+  bindShared(handle: object): Promise<string> {
+    return new Promise((resolve) => {
+      this.socket.bind(handle as unknown as number, () => resolve(datagramAddress(this.socket)));
     });
   }
 

@@ -2,7 +2,7 @@
 import type { Server } from 'node:net';
 import { exitOnStartupError } from './cli.js';
 import type { ServerConfig } from './config.js';
-import type { DatagramEndpoint } from './datagram-endpoint.js';
+import type { DatagramListener } from './datagram-endpoint.js';
 import { listen } from './listener.js';
 import { type Logger, logListening } from './logger.js';
 import { onShutdownSignal } from './shutdown.js';
@@ -22,7 +22,7 @@ export interface ServerLifecycle {
   /** The model's own fields on the `listening` line. */
   readonly announce?: Readonly<Record<string, unknown>>;
   /** The `--udp` socket, bound after the listener; its address joins the `listening` line as `udpAddress`. */
-  readonly datagrams?: DatagramEndpoint;
+  readonly datagrams?: DatagramListener;
 }
 
 /** Starts the server and returns once it listens; a signal later drains it and exits the process with status 0. */
