@@ -83,7 +83,7 @@ export function buildSummary(results: BenchResults): Summary {
     few.length > 0
       ? [
           `${few.length === results.results.length ? 'Every row has' : `${few.length} row(s) have`} fewer than ${MIN_TRUSTED_RUNS} runs: ` +
-            'a single run cannot tell models apart, nor show how far its figures wander. Use --runs 3 or more.',
+            'so few runs cannot tell models apart, nor show how far their figures wander. Use --runs 3 or more.',
         ]
       : [];
   return { models, rows, warnings };

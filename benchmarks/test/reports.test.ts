@@ -125,7 +125,7 @@ describe('summary', () => {
       results: results.results.map((entry) => row(entry.scenario, entry.step, entry.x, entry.model, entry.runs.slice(0, 1), 1)),
     };
     for (const report of [renderMarkdown(oneRun), renderHtml(oneRun), renderTerminal(oneRun)]) {
-      expect(report).toMatch(/fewer than 3 runs: a single run cannot tell models apart/);
+      expect(report).toMatch(/fewer than 3 runs: so few runs cannot tell models apart/);
     }
     expect(renderMarkdown(results)).not.toMatch(/fewer than 3 runs/);
   });
