@@ -164,6 +164,18 @@ describe.each(HUB_MODELS)('$model with --hub: two servers on one Redis', ({ mode
     watcher.end();
   });
 
+  it('releases the members of a server stopped with SIGTERM at once, not a lease later', async () => {
+    const leaving = await start(redis.url);
+    await member(leaving, 'hal', 'exit');
+    const watcher = await member(one, 'porter', 'exit');
+    const stoppedAt = Date.now();
+    expect(await leaving.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(await linesUntil(watcher, (line) => line.startsWith('LEFT'), 3000)).toEqual(['LEFT exit hal']);
+    expect(Date.now() - stoppedAt).toBeLessThan(3000);
+    expect(await watcher.request('NICK hal')).toBe('OK NICK hal');
+    watcher.end();
+  });
+
   it('waits at start for a Redis that comes up late', async () => {
     const late = await RedisProcess.start();
     await late.kill();

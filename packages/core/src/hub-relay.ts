@@ -24,10 +24,11 @@ export type WireResult<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
 
-/** What the authority sends back: a call's result, or one push for several members of that client. */
+/** What the authority sends back: a call's result, one push for several members of that client, or whether chat may go now. */
 export type HubEvent =
   | { readonly op: 'result'; readonly call: number; readonly result: WireResult<string | RoomMembers> }
-  | { readonly op: 'push'; readonly to: readonly number[]; readonly push: Push };
+  | { readonly op: 'push'; readonly to: readonly number[]; readonly push: Push }
+  | { readonly op: 'availability'; readonly unavailable: { readonly code: ErrorCode; readonly message: string } | null };
 
 export const isHubCall = (message: unknown): message is HubCall =>
   typeof message === 'object' &&
@@ -36,9 +37,9 @@ export const isHubCall = (message: unknown): message is HubCall =>
   HUB_CALL_OPS.has((message as { op: string }).op);
 
 export const isHubEvent = (message: unknown): message is HubEvent =>
-  typeof message === 'object' &&
-  message !== null &&
-  ((message as { op?: unknown }).op === 'result' || (message as { op?: unknown }).op === 'push');
+  typeof message === 'object' && message !== null && HUB_EVENT_OPS.has((message as { op?: unknown }).op as string);
+
+const HUB_EVENT_OPS = new Set(['result', 'push', 'availability']);
 
 const HUB_CALL_OPS = new Set(['attach', 'detach', 'nick', 'join', 'leave', 'say', 'who', 'members', 'post']);
 
@@ -53,6 +54,7 @@ export class RemoteHub implements Hub {
   private nextCall = 1;
   private readonly calls = new Map<number, (result: WireResult<string | RoomMembers>) => void>();
   private readonly connections = new Map<number, HubMember>();
+  private down: ProtocolError | undefined;
 
   constructor(private readonly send: (call: HubCall) => void) {}
 
@@ -98,13 +100,9 @@ export class RemoteHub implements Hub {
     this.send({ op: 'post', room, nick, text });
   }
 
-  /**
-   * The authority answers UNAVAILABLE to the calls that have a result. Whether the one-way
-   * calls (SAY, HTTP posts) may go is not relayed yet: while Redis is away they reach only
-   * the members on this server.
-   */
-  unavailable(): undefined {
-    return undefined;
+  /** As the authority last said (a RedisHub whose Redis is away), so SAY and HTTP posts are refused here. */
+  unavailable(): ProtocolError | undefined {
+    return this.down;
   }
 
   /** An event from the authority. */
@@ -113,6 +111,10 @@ export class RemoteHub implements Hub {
       const done = this.calls.get(event.call);
       this.calls.delete(event.call);
       done?.(event.result);
+      return;
+    }
+    if (event.op === 'availability') {
+      this.down = event.unavailable === null ? undefined : new ProtocolError(event.unavailable.code, event.unavailable.message);
       return;
     }
     for (const id of event.to) this.connections.get(id)?.deliver(event.push);
@@ -130,6 +132,8 @@ export class HubChannel {
   readonly memberIds = new Set<number>();
   /** Pushes gathered while one call is applied, so a broadcast crosses once per channel, not once per member. */
   readonly outbox = new Map<Push, number[]>();
+  /** The availability this client was last told (the message of UNAVAILABLE, or null: chat may go). */
+  toldUnavailable: string | null = null;
 
   constructor(readonly send: (event: HubEvent) => void) {}
 }
@@ -141,16 +145,25 @@ export class HubRelay {
   private flushQueued = false;
   /** Channels disconnected: an asynchronous hub may still answer or push to their members; that goes nowhere. */
   private readonly gone = new WeakSet<HubChannel>();
+  private readonly channels = new Set<HubChannel>();
 
   constructor(private readonly hub: Hub) {}
 
   /** A new client (a worker started, a child forked). */
   connect(send: (event: HubEvent) => void): HubChannel {
-    return new HubChannel(send);
+    const channel = new HubChannel(send);
+    this.channels.add(channel);
+    return channel;
+  }
+
+  /** The hub became (un)available (a RedisHub's Redis went away or came back): every client is told. */
+  availabilityChanged(): void {
+    for (const channel of this.channels) this.tellAvailability(channel);
   }
 
   /** Applies one call from a channel; results and pushes are sent before it returns. */
   handle(channel: HubChannel, call: HubCall): void {
+    this.tellAvailability(channel);
     this.handling = true;
     try {
       this.apply(channel, call);
@@ -200,11 +213,20 @@ export class HubRelay {
   /** The channel is gone (its worker or child died): its members leave their rooms and free their nicks. */
   disconnect(channel: HubChannel): void {
     this.gone.add(channel);
+    this.channels.delete(channel);
     for (const id of channel.memberIds) this.hub.detach(id);
     channel.memberIds.clear();
     channel.outbox.clear();
     this.dirty.delete(channel);
     this.flush();
+  }
+
+  private tellAvailability(channel: HubChannel): void {
+    const error = this.hub.unavailable();
+    const message = error === undefined ? null : error.message;
+    if (message === channel.toldUnavailable) return;
+    channel.toldUnavailable = message;
+    channel.send({ op: 'availability', unavailable: error === undefined ? null : { code: error.code, message: error.message } });
   }
 
   private known(channel: HubChannel, id: number, callId: number): boolean {

@@ -85,6 +85,7 @@ export class RedisHub implements Hub {
   private roundTrips = 0;
   private failures = 0;
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly availabilityListeners: (() => void)[] = [];
   private becameReady: () => void = () => undefined;
   private readonly firstReady = new Promise<void>((resolve) => {
     this.becameReady = resolve;
@@ -154,6 +155,11 @@ export class RedisHub implements Hub {
 
   get roomCount(): number {
     return this.localRooms.size;
+  }
+
+  /** Called when Redis goes away or comes back: a HubRelay passes it to its workers or children (`relay.availabilityChanged`). */
+  onAvailabilityChange(listener: () => void): void {
+    this.availabilityListeners.push(listener);
   }
 
   unavailable(): ProtocolError | undefined {
@@ -439,6 +445,7 @@ export class RedisHub implements Hub {
     if (!this.ready) return;
     this.ready = false;
     this.logger?.warn({ hub: this.name }, 'hub unavailable: chat gets UNAVAILABLE until Redis answers again');
+    for (const listener of this.availabilityListeners) listener();
   }
 
   /** Either connection is back: once both are, release the members gone meanwhile and announce the others again. */
@@ -451,6 +458,7 @@ export class RedisHub implements Hub {
     if (announced && this.commands.status === 'ready' && this.subscriber.status === 'ready') {
       this.ready = true;
       this.becameReady();
+      for (const listener of this.availabilityListeners) listener();
       this.logger?.info({ hub: this.name, node: this.node, members: this.byId.size }, 'hub ready');
     } else if (!this.closed) {
       // Redis answered the connection but not the announcement (too slow, or gone again): try again shortly.

@@ -19,6 +19,8 @@ export interface ServerHub {
   readonly firstConnectionId: number;
   /** Rooms with members on this server. */
   roomCount(): number;
+  /** Redis went away or came back (never, without `--hub`): a model with a HubRelay calls `relay.availabilityChanged()`. */
+  onAvailabilityChange(listener: () => void): void;
   /** For /metrics; undefined without `--hub`. */
   counters(): HubCounters | undefined;
   /** After the drain: members' releases reach Redis before the process exits. */
@@ -35,6 +37,7 @@ export async function openHub(hubUrl: string | undefined, logger: Logger): Promi
       node: `${hostname()}/${process.pid}`,
       firstConnectionId: 1,
       roomCount: () => hub.roomCount,
+      onAvailabilityChange: () => undefined,
       counters: () => undefined,
       close: async () => undefined,
     };
@@ -46,6 +49,7 @@ export async function openHub(hubUrl: string | undefined, logger: Logger): Promi
     node: hub.node,
     firstConnectionId: hub.firstConnectionId,
     roomCount: () => hub.roomCount,
+    onAvailabilityChange: (listener) => hub.onAvailabilityChange(listener),
     counters: () => hub.counters,
     close: () => hub.close(),
   };

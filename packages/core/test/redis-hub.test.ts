@@ -182,6 +182,14 @@ describe('RedisHub across two servers', () => {
     await received(eve, 'OK JOIN vault\n');
     fay.send('NICK fay\nJOIN vault\n');
     await received(fay, 'OK JOIN vault\n');
+    // A member in a "worker", behind the relay of a's main thread, is told too.
+    const relay = new HubRelay(a);
+    a.onAvailabilityChange(() => relay.availabilityChanged());
+    const remote: RemoteHub = new RemoteHub((call) => setImmediate(() => relay.handle(channel, structuredClone(call))));
+    const channel = relay.connect((event) => setImmediate(() => remote.receive(structuredClone(event))));
+    const gus = connect(remote);
+    gus.send('NICK gus\nJOIN vault\n');
+    await received(gus, 'OK JOIN vault\n');
     eve.transport.take();
     await redis.kill();
     await eventually(
@@ -195,6 +203,8 @@ describe('RedisHub across two servers', () => {
     );
     expect(down).toMatch(/^ERR UNAVAILABLE .+\nPONG still\nERR UNAVAILABLE .+\nERR UNAVAILABLE .+\n$/);
     expect(a.counters.available).toBe(false);
+    gus.send('SAY from the worker\nPING w\n');
+    expect(await received(gus, 'PONG w\n')).toMatch(/^ERR UNAVAILABLE .+\nPONG w\n$/);
     await redis.restart();
     await eventually(
       () => a.unavailable() === undefined && b.unavailable() === undefined,
@@ -204,12 +214,15 @@ describe('RedisHub across two servers', () => {
     eve.transport.take();
     fay.transport.take();
     eve.send('WHO\n');
-    expect(await received(eve, 'WHO')).toBe('WHO vault eve fay\n');
+    expect(await received(eve, 'WHO')).toBe('WHO vault eve fay gus\n');
     const stranger = connect(b);
     stranger.send('NICK fay\n');
     expect(await received(stranger, '\n')).toBe('ERR NICK_TAKEN fay is taken\n');
     fay.send('SAY back again\n');
     expect(await received(eve, 'MSG')).toBe('MSG vault fay back again\n');
+    gus.transport.take();
+    gus.send('SAY worker back\n');
+    expect(await received(fay, 'MSG vault gus')).toBe('MSG vault gus worker back\n');
   });
 
   it('gives up at start, naming the URL, when no Redis answers', async () => {
