@@ -210,9 +210,9 @@ export class RedisHubStore {
     return nicks.sort();
   }
 
-  /** A message for the room's members on other servers. */
-  async publish(room: string, payload: string): Promise<void> {
-    await this.redis.spublish(this.channel(room), payload);
+  /** A message for the room's members on other servers (the hot path: no wrapping promise). */
+  publish(room: string, payload: string): Promise<unknown> {
+    return this.redis.spublish(this.channelPrefix + room, payload);
   }
 
   private get seqKey(): string {

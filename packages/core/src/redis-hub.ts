@@ -64,6 +64,7 @@ export function publicHubName(url: string): string {
 export class RedisHub implements Hub {
   /** This server among all those on the Redis: host, pid and a random tag. */
   readonly node = `${hostname().replace(/\s/g, '')}/${process.pid}/${randomBytes(3).toString('hex')}`;
+  private readonly nodePrefix = `${this.node} `;
   /** The URL without credentials. */
   readonly name: string;
   private readonly commands: Redis;
@@ -309,7 +310,7 @@ export class RedisHub implements Hub {
       const push: Push = { kind: 'MSG', room, nick, text };
       for (const member of members) if (member !== sender) member.connection.deliver(push);
     }
-    if (this.ready) void this.call(this.store.publish(room, `${this.node} M ${nick} ${text}`));
+    if (this.ready) this.store.publish(room, `${this.nodePrefix}M ${nick} ${text}`).then(this.answered, this.failed);
   }
 
   private async roomMembers(room: string): Promise<HubResult<RoomMembers>> {
@@ -364,8 +365,10 @@ export class RedisHub implements Hub {
   /** A message from a room's channel: `<node> M <nick> <text>`, `<node> J <nick>` or `<node> L <nick>`. */
   private receive(channel: string, payload: string): void {
     if (!channel.startsWith(this.store.channelPrefix)) return;
+    // Our own messages, echoed back by Redis: already delivered here.
+    if (payload.startsWith(this.nodePrefix)) return;
     const space = payload.indexOf(' ');
-    if (space < 0 || payload.slice(0, space) === this.node) return;
+    if (space < 0) return;
     const room = channel.slice(this.store.channelPrefix.length);
     const members = this.localRooms.get(room);
     if (members === undefined) return;
@@ -409,6 +412,15 @@ export class RedisHub implements Hub {
       }
     });
   }
+
+  /** Counters for one-way calls (MSG published), without a promise of their own per message. */
+  private readonly answered = (): void => {
+    this.roundTrips += 1;
+  };
+  private readonly failed = (error: unknown): void => {
+    this.failures += 1;
+    this.logger?.debug({ err: error }, 'hub call failed');
+  };
 
   /** One Redis call, counted: its answer, or undefined when it failed (Redis away, or too slow). */
   private async call<T>(pending: Promise<T>): Promise<{ readonly value: T } | undefined> {
