@@ -10,8 +10,12 @@ export type { PeerName };
 
 /** Main thread -> handler thread. */
 export type ToThread =
-  /** Serve this connection: its bytes are in the thread's buffers; it waited `waitedMs` for a thread. */
-  | { readonly kind: 'serve'; readonly id: number; readonly peer: PeerName; readonly waitedMs: number }
+  /**
+   * Serve this connection: its bytes are in the thread's buffers. `acceptedAt` (ms since the
+   * epoch: threads have clocks of their own) starts its idle clock, so neither its wait nor
+   * this thread's start-up is free time for a slow client.
+   */
+  | { readonly kind: 'serve'; readonly id: number; readonly peer: PeerName; readonly acceptedAt: number }
   | { readonly kind: 'hub'; readonly event: HubEvent }
   | { readonly kind: 'shutdown' }
   | { readonly kind: 'info'; readonly call: number; readonly info: ServerInfo }
