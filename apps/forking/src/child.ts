@@ -7,6 +7,7 @@
 import { Socket } from 'node:net';
 import {
   closeLingering,
+  type HubCall,
   OUTPUT_HIGH_WATER,
   RemoteHub,
   refusalBytes,
@@ -29,7 +30,21 @@ const sockets = new Set<Socket>();
 const pausedByRelay = new Set<Socket>();
 let relayBacklogged = false;
 
+/** Hub calls of this turn (a publisher's SAYs of one read): they cross in one message, sent before anything else. */
+const hubCalls: HubCall[] = [];
+let hubFlushQueued = false;
+
+function flushHubCalls(): void {
+  hubFlushQueued = false;
+  if (hubCalls.length > 0) sendNow({ kind: 'hub', calls: hubCalls.splice(0) });
+}
+
 function send(message: ToParent, sent?: () => void): void {
+  flushHubCalls();
+  sendNow(message, sent);
+}
+
+function sendNow(message: ToParent, sent?: () => void): void {
   if (process.send === undefined || !process.connected) {
     sent?.();
     return;
@@ -80,7 +95,12 @@ const view: ServerView = {
   },
 };
 
-const hub = new RemoteHub((call) => send({ kind: 'hub', call }));
+const hub = new RemoteHub((call) => {
+  hubCalls.push(call);
+  if (hubFlushQueued) return;
+  hubFlushQueued = true;
+  setImmediate(flushHubCalls);
+});
 const sessions = new SocketSessions({ limits: config.limits, hub, server: view, stats, servedBy: `pid ${process.pid}` });
 
 /** Requests this child has answered, over all its connections. */

@@ -127,7 +127,7 @@ export class ForkedChild {
   private handle(message: Exclude<ToParent, { kind: 'ready' }>): void {
     switch (message.kind) {
       case 'hub':
-        this.parent.relay.handle(this.channel, message.call);
+        this.parent.relay.handleAll(this.channel, message.calls);
         break;
       case 'released':
         this.counted.delete(message.id);

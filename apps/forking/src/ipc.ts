@@ -26,7 +26,8 @@ export type ToChild =
 /** Child to parent. */
 export type ToParent =
   | { readonly kind: 'ready' }
-  | { readonly kind: 'hub'; readonly call: HubCall }
+  /** The hub calls of one turn, in order. */
+  | { readonly kind: 'hub'; readonly calls: readonly HubCall[] }
   /** The connection is closing or gone: it no longer counts against --max-connections. */
   | { readonly kind: 'released'; readonly id: number }
   | { readonly kind: 'info?'; readonly call: number }

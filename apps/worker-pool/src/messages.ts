@@ -21,7 +21,8 @@ export type ToWorker =
 export type FromWorker =
   | { readonly kind: 'ready' }
   | { readonly kind: 'records'; readonly packed: ArrayBuffer }
-  | { readonly kind: 'hub'; readonly call: HubCall }
+  /** The hub calls of one turn, in order. */
+  | { readonly kind: 'hub'; readonly calls: readonly HubCall[] }
   | { readonly kind: 'info'; readonly call: number }
   | { readonly kind: 'metrics'; readonly call: number }
   | { readonly kind: 'stats'; readonly call: number; readonly snapshot: StatsSnapshot };

@@ -35,7 +35,9 @@ export class RecordBatch {
   private readonly ops: Op[] = [];
   private readonly ids: number[] = [];
   private readonly values: number[] = [];
-  private readonly payloads: (Buffer | undefined)[] = [];
+  private readonly payloads: (Buffer[] | undefined)[] = [];
+  /** Per connection, the index of its DATA record while nothing else was added for it since: more bytes join that record. */
+  private readonly openData = new Map<number, number>();
   private bytes = 0;
 
   get isEmpty(): boolean {
@@ -43,6 +45,7 @@ export class RecordBatch {
   }
 
   add(op: Op, id: number, value = 0): void {
+    this.openData.delete(id);
     this.ops.push(op);
     this.ids.push(id);
     this.values.push(value);
@@ -50,11 +53,20 @@ export class RecordBatch {
     this.bytes += HEADER;
   }
 
+  /** Bytes for a connection; those that follow its last DATA record with nothing between join it, so a turn's output is one write. */
   addData(id: number, payload: Buffer): void {
+    const open = this.openData.get(id);
+    if (open !== undefined) {
+      (this.payloads[open] as Buffer[]).push(payload);
+      this.values[open] = (this.values[open] as number) + payload.length;
+      this.bytes += payload.length;
+      return;
+    }
+    this.openData.set(id, this.ops.length);
     this.ops.push(Op.DATA);
     this.ids.push(id);
     this.values.push(payload.length);
-    this.payloads.push(payload);
+    this.payloads.push([payload]);
     this.bytes += HEADER + payload.length;
   }
 
@@ -68,12 +80,15 @@ export class RecordBatch {
       packed.writeUInt32BE(this.ids[i] as number, at + 1);
       packed.writeUInt32BE(this.values[i] as number, at + 5);
       at += HEADER;
-      const payload = this.payloads[i];
-      if (payload !== undefined) {
-        payload.copy(packed, at);
-        at += payload.length;
+      const parts = this.payloads[i];
+      if (parts !== undefined) {
+        for (const part of parts) {
+          part.copy(packed, at);
+          at += part.length;
+        }
       }
     }
+    this.openData.clear();
     this.ops.length = 0;
     this.ids.length = 0;
     this.values.length = 0;

@@ -106,10 +106,10 @@ class PoolWorker implements RecordSink {
         return;
       case 'hub':
         try {
-          this.relay.handle(this.channel, message.call);
+          this.relay.handleAll(this.channel, message.calls);
         } catch (error) {
           // A hub call the authority cannot apply is a bug, but it must not take the whole server down.
-          this.logger.error({ err: error, call: message.call, worker: this.setup.index }, 'hub call failed');
+          this.logger.error({ err: error, calls: message.calls, worker: this.setup.index }, 'hub call failed');
         }
         return;
       case 'info':

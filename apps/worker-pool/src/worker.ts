@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import {
+  type HubCall,
   IdleTimer,
   OUTPUT_HIGH_WATER,
   RemoteHub,
@@ -24,29 +25,57 @@ const stats = new ServerStats();
 const servedBy = `worker ${setup.index}`;
 
 const outgoing = new RecordBatch();
+/** Hub calls not yet sent: those made one after another cross in one message (a publisher's SAYs of one read). */
+const hubCalls: HubCall[] = [];
 let flushScheduled = false;
 
 /** Sends the records gathered in this turn of the event loop as one transferred buffer. */
 function flushRecords(): void {
-  flushScheduled = false;
   if (outgoing.isEmpty) return;
   const packed = outgoing.take();
   port.postMessage({ kind: 'records', packed } satisfies FromWorker, [packed]);
 }
 
+function flushHubCalls(): void {
+  if (hubCalls.length === 0) return;
+  port.postMessage({ kind: 'hub', calls: hubCalls.splice(0) } satisfies FromWorker);
+}
+
+/** The end of a turn: at most one of the two holds anything, since each flushes the other before it grows. */
+function flushTurn(): void {
+  flushScheduled = false;
+  flushRecords();
+  flushHubCalls();
+}
+
 function scheduleFlush(): void {
   if (flushScheduled) return;
   flushScheduled = true;
-  setImmediate(flushRecords);
+  setImmediate(flushTurn);
 }
 
-/** Any other message goes after the records gathered so far, so the main thread sees one order of events. */
+function addRecord(op: Op, id: number, value?: number): void {
+  flushHubCalls();
+  outgoing.add(op, id, value);
+}
+
+function addDataRecord(id: number, bytes: Buffer): void {
+  flushHubCalls();
+  outgoing.addData(id, bytes);
+}
+
+/** Any other message goes after the records and calls gathered so far, so the main thread sees one order of events. */
 function post(message: FromWorker): void {
   flushRecords();
+  flushHubCalls();
   port.postMessage(message);
 }
 
-const hub = new RemoteHub((call) => post({ kind: 'hub', call }));
+const hub = new RemoteHub((call) => {
+  flushRecords();
+  hubCalls.push(call);
+  scheduleFlush();
+});
 
 let nextCall = 1;
 const infoCalls = new Map<number, (info: ServerInfo) => void>();
@@ -85,7 +114,7 @@ class RelayedConnection implements SessionTransport {
   receive(bytes: Buffer): void {
     if (setup.faultInjection) injectFault(bytes);
     this.session.receive(bytes);
-    outgoing.add(Op.CONSUMED, this.id, bytes.length);
+    addRecord(Op.CONSUMED, this.id, bytes.length);
     scheduleFlush();
   }
 
@@ -93,7 +122,7 @@ class RelayedConnection implements SessionTransport {
     this.outbound -= bytes;
     if (this.paused && this.outbound === 0) {
       this.paused = false;
-      outgoing.add(Op.RESUME, this.id);
+      addRecord(Op.RESUME, this.id);
       scheduleFlush();
       this.idle.release();
     }
@@ -101,10 +130,10 @@ class RelayedConnection implements SessionTransport {
 
   write(bytes: Buffer): void {
     this.outbound += bytes.length;
-    outgoing.addData(this.id, bytes);
+    addDataRecord(this.id, bytes);
     if (!this.paused && this.outbound > OUTPUT_HIGH_WATER) {
       this.paused = true;
-      outgoing.add(Op.PAUSE, this.id);
+      addRecord(Op.PAUSE, this.id);
       this.idle.hold();
     }
     scheduleFlush();
@@ -116,7 +145,7 @@ class RelayedConnection implements SessionTransport {
 
   close(): void {
     this.idle.clear();
-    outgoing.add(Op.CLOSE, this.id);
+    addRecord(Op.CLOSE, this.id);
     scheduleFlush();
   }
 

@@ -28,6 +28,8 @@ export type WireResult<T> =
 export type HubEvent =
   | { readonly op: 'result'; readonly call: number; readonly result: WireResult<string | RoomMembers> }
   | { readonly op: 'push'; readonly to: readonly number[]; readonly push: Push }
+  /** Several pushes for that client's members, in order: a turn's broadcasts cross once per client. */
+  | { readonly op: 'pushes'; readonly pushes: readonly { readonly to: readonly number[]; readonly push: Push }[] }
   | { readonly op: 'availability'; readonly unavailable: { readonly code: ErrorCode; readonly message: string } | null };
 
 export const isHubCall = (message: unknown): message is HubCall =>
@@ -39,7 +41,7 @@ export const isHubCall = (message: unknown): message is HubCall =>
 export const isHubEvent = (message: unknown): message is HubEvent =>
   typeof message === 'object' && message !== null && HUB_EVENT_OPS.has((message as { op?: unknown }).op as string);
 
-const HUB_EVENT_OPS = new Set(['result', 'push', 'availability']);
+const HUB_EVENT_OPS = new Set(['result', 'push', 'pushes', 'availability']);
 
 const HUB_CALL_OPS = new Set(['attach', 'detach', 'nick', 'join', 'leave', 'say', 'who', 'members', 'post']);
 
@@ -117,6 +119,10 @@ export class RemoteHub implements Hub {
       this.down = event.unavailable === null ? undefined : new ProtocolError(event.unavailable.code, event.unavailable.message);
       return;
     }
+    if (event.op === 'pushes') {
+      for (const { to, push } of event.pushes) for (const id of to) this.connections.get(id)?.deliver(push);
+      return;
+    }
     for (const id of event.to) this.connections.get(id)?.deliver(event.push);
   }
 
@@ -142,6 +148,8 @@ export class HubChannel {
 export class HubRelay {
   private readonly dirty = new Set<HubChannel>();
   private handling = false;
+  /** Applying several calls at once: a result first sends the pushes gathered before it, so order holds. */
+  private batching = false;
   private flushQueued = false;
   /** Channels disconnected: an asynchronous hub may still answer or push to their members; that goes nowhere. */
   private readonly gone = new WeakSet<HubChannel>();
@@ -173,8 +181,23 @@ export class HubRelay {
     this.flush();
   }
 
+  /** Applies the calls a client sent in one turn, in order; their pushes cross together, one event per client. */
+  handleAll(channel: HubChannel, calls: readonly HubCall[]): void {
+    this.tellAvailability(channel);
+    this.handling = true;
+    this.batching = true;
+    try {
+      for (const call of calls) this.apply(channel, call);
+    } finally {
+      this.handling = false;
+      this.batching = false;
+    }
+    this.flush();
+  }
+
   private apply(channel: HubChannel, call: HubCall): void {
     const reply = (callId: number) => (result: HubResult<string | RoomMembers>) => {
+      if (this.batching) this.flush();
       if (!this.gone.has(channel)) channel.send({ op: 'result', call: callId, result: toWire(result) });
     };
     switch (call.op) {
@@ -231,6 +254,7 @@ export class HubRelay {
 
   private known(channel: HubChannel, id: number, callId: number): boolean {
     if (channel.memberIds.has(id)) return true;
+    if (this.batching) this.flush();
     channel.send({ op: 'result', call: callId, result: { ok: false, code: 'BAD_ARGUMENT', message: `connection ${id} is not attached` } });
     return false;
   }
@@ -253,7 +277,8 @@ export class HubRelay {
 
   private flush(): void {
     for (const channel of this.dirty) {
-      for (const [push, to] of channel.outbox) channel.send({ op: 'push', to, push });
+      if (channel.outbox.size === 1) for (const [push, to] of channel.outbox) channel.send({ op: 'push', to, push });
+      else if (channel.outbox.size > 1) channel.send({ op: 'pushes', pushes: Array.from(channel.outbox, ([push, to]) => ({ to, push })) });
       channel.outbox.clear();
     }
     this.dirty.clear();
