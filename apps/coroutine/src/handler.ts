@@ -28,6 +28,7 @@ export async function handle(socket: CoroutineSocket, id: number, busy: boolean,
       }
       if (bytes.length === 0) {
         session.end();
+        await connection.closed();
         break;
       }
       await socket.sendall(connection.receive(bytes));

@@ -2,15 +2,17 @@
 /**
  * The coroutine model: one thread, one event loop, as event-loop; but each connection is
  * one async function written like blocking's handler (await recv, await sendall), and
- * the loop switches between them at each await, as gevent or asyncio do.
+ * the loop switches between them at each await, as gevent or asyncio do. Rooms in a
+ * LocalHub (with --hub, a RedisHub shared with other servers).
  */
 import { createServer } from 'node:net';
 import {
   createLogger,
   DatagramEndpoint,
   DatagramHandler,
-  LocalHub,
+  exitOnStartupError,
   MetricsExporter,
+  openHub,
   readCommandLine,
   runServer,
   type ServerInfo,
@@ -34,11 +36,12 @@ const metrics = new MetricsExporter(MODEL);
 const view: ServerView = {
   info: (done) => done(info()),
   metrics: (done) => {
-    void metrics.render({ connections: coroutines.size, stats }).then(done);
+    void metrics.render({ connections: coroutines.size, stats, hub: chat.counters() }).then(done);
   },
 };
-const hub = new LocalHub();
-const coroutines = new Coroutines({ limits: config, hub, server: view, stats, servedBy: `pid ${process.pid}` });
+// With --hub, waits up to 10 s for Redis, else exits 1 naming it.
+const chat = await openHub(config.hub, logger).catch((error: unknown) => exitOnStartupError(MODEL, error));
+const coroutines = new Coroutines({ limits: config, hub: chat.hub, server: view, stats, servedBy: `pid ${process.pid}` });
 
 function info(): ServerInfo {
   return {
@@ -47,13 +50,15 @@ function info(): ServerInfo {
     threads: 1,
     processes: 1,
     connections: coroutines.size,
-    rooms: hub.roomCount,
+    rooms: chat.roomCount(),
+    hub: chat.name,
+    node: chat.node,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     protocol: 1,
   };
 }
 
-let nextConnectionId = 0;
+let nextConnectionId = chat.firstConnectionId - 1;
 const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
   nextConnectionId += 1;
   coroutines.serve(socket, nextConnectionId, coroutines.size >= config.maxConnections);
@@ -75,9 +80,11 @@ await runServer({
   logger,
   listener,
   connections: () => coroutines.size,
-  drain: (drainTimeoutMs) => {
+  drain: async (drainTimeoutMs) => {
     datagramCoroutine.close();
-    return coroutines.shutdown(drainTimeoutMs);
+    await coroutines.shutdown(drainTimeoutMs);
+    await chat.close();
   },
+  announce: { hub: chat.name, node: chat.node },
   ...(datagrams === undefined ? {} : { datagrams }),
 });

@@ -64,6 +64,7 @@ export class HandlerConnection {
   private receiving = false;
   private readonly replies: Uint8Array[] = [];
   private replyBytes = 0;
+  private onClosed: (() => void) | undefined;
 
   constructor(
     private readonly socket: HandlerSocket,
@@ -79,6 +80,7 @@ export class HandlerConnection {
       // Closed during `receive` (QUIT, a fatal error): the loop sends the replies, sees the session closed, closes the socket.
       close: () => {
         if (!this.receiving) socket.close();
+        this.onClosed?.();
       },
       setTimer: (ms) => {
         if (waited > 0 && requestCount(stats) !== requestsBefore) waited = 0;
@@ -102,6 +104,17 @@ export class HandlerConnection {
       this.receiving = false;
     }
     return this.takeReplies();
+  }
+
+  /**
+   * Resolves once the session closed itself: after the peer's FIN, a hub call still under way
+   * (a RedisHub's round trip) is answered first. A handler whose calls block never needs it.
+   */
+  closed(): Promise<void> {
+    if (this.session.isClosed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.onClosed = resolve;
+    });
   }
 
   private write(bytes: Buffer): void {

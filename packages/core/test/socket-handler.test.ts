@@ -1,6 +1,6 @@
 /** HandlerConnection as a handler's loop uses it: replies handed back for sendall, pushes sent at once, the idle timer as a recv timeout. */
 import { describe, expect, it, vi } from 'vitest';
-import { HandlerConnection, type HandlerSocket, LocalHub, ServerStats } from '../src/index.js';
+import { HandlerConnection, type HandlerSocket, LocalHub, ServerStats, type ServerView } from '../src/index.js';
 import { limits, view } from './session-harness.js';
 
 /** A socket that records what the connection sends it; `sendall` blocks nothing (or returns `result`). */
@@ -106,5 +106,31 @@ describe('HandlerConnection', () => {
     bob.receive('SAY one too many\n');
     expect(alice.socket.sent.at(-1)).toMatch(/^ERR SLOW_CONSUMER /);
     expect(alice.connection.session.isClosed).toBe(true);
+  });
+
+  it("after the peer's FIN, resolves closed() only once a call still under way was answered", async () => {
+    let answer: ((text: string) => void) | undefined;
+    const slowView: ServerView = { ...view, metrics: (done) => (answer = done) };
+    const socket = new RecordingSocket();
+    const connection = new HandlerConnection(socket, {
+      id: 999,
+      limits,
+      hub: new LocalHub(),
+      server: slowView,
+      stats: new ServerStats(),
+      servedBy: 'test',
+    });
+    expect(connection.receive(Buffer.from('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n')).length).toBe(0);
+    connection.session.end();
+    let closed = false;
+    const closing = connection.closed().then(() => {
+      closed = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(closed).toBe(false);
+    answer?.('# metrics\n');
+    await closing;
+    expect(socket.sent.join('')).toMatch(/^HTTP\/1\.1 200 /);
+    expect(socket.closed).toBe(true);
   });
 });
