@@ -59,11 +59,13 @@ export const FAST_SIZES: SuiteSizes = {
 /**
  * The memory a model may use under 1000 slow connections: 200 MiB for one process, plus
  * what its threads or processes cost each at the default pool sizes (64 handler threads,
- * 40 children; a Node thread or process is an isolate of ~10-40 MiB).
+ * 40 children, 2 prefork children; a Node thread is an isolate of ~11 MiB, a Node
+ * process ~55 MiB).
  */
 export function slowlorisRssBoundMiB(variant: Variant, smallPools: boolean): number {
   if (variant.id === 'blocking') return smallPools ? 400 : 1_024;
   if (variant.id === 'per-connection') return smallPools ? 1_024 : 2_304;
+  if (variant.id === 'prefork') return 200 + 2 * 64;
   return 200;
 }
 
