@@ -20,3 +20,5 @@ export { formatMicros, formatResult } from './load/result-text.js';
 export { type RunHooks, runLoad } from './load/run-load.js';
 export { TargetUnreachableError } from './load/shard.js';
 export { connectOptions, formatTarget, parseTarget, type Target, TargetError } from './target.js';
+export { type DiscoveredServer, type Discovery, discoverServers } from './udp/discover.js';
+export { isUdpResult, runUdpLoad, type UdpLoadResult } from './udp/udp-load.js';
