@@ -15,6 +15,7 @@ import { runStep, type StepSettings } from './run-step.js';
 import { connectionsOf, type Depth, type Scenario, type ScenarioStep } from './scenario-registry.js';
 import { type RunningServer, startServer } from './server-process.js';
 import { agreeingSubset, median, relativeSpread } from './statistics.js';
+import { BASELINE_MODEL } from './summary.js';
 
 export interface BenchPlan {
   readonly depth: Depth;
@@ -107,13 +108,17 @@ export async function runBench(plan: BenchPlan): Promise<BenchResults> {
       break;
     }
     plan.log(`re-run round ${round}: ${noisy.length} row(s) spread over ${Math.round(plan.noiseThreshold * 100)}%`);
-    // Scenario by scenario, so that when time runs short the first scenarios (echo) got theirs.
+    // Scenario by scenario, and event-loop (every ratio's baseline) first, so that when time runs
+    // short the rows the summary leans on got theirs.
+    const byBaselineFirst = [...plan.models].sort((a, b) => Number(b.name === BASELINE_MODEL) - Number(a.name === BASELINE_MODEL));
     for (const scenario of plan.scenarios) {
-      for (const model of plan.models) {
+      for (const model of byBaselineFirst) {
         const jobs = jobsOf(model).filter(
           (job) =>
             job.scenario.name === scenario.name &&
-            noisy.some((entry) => entry.model === model.name && entry.scenario.name === job.scenario.name && entry.step.label === job.step.label),
+            noisy.some(
+              (entry) => entry.model === model.name && entry.scenario.name === job.scenario.name && entry.step.label === job.step.label,
+            ),
         );
         if (jobs.length > 0 && elapsed() <= plan.rerunUntilSeconds) await runJobs(plan.runs + round, model, jobs, jobsOf(model));
       }
