@@ -157,10 +157,11 @@ export class HubRelay {
 
   constructor(private readonly hub: Hub) {}
 
-  /** A new client (a worker started, a child forked). */
+  /** A new client (a worker started, a child forked); told at once if the hub is away, so its first SAY or post is refused too. */
   connect(send: (event: HubEvent) => void): HubChannel {
     const channel = new HubChannel(send);
     this.channels.add(channel);
+    this.tellAvailability(channel);
     return channel;
   }
 

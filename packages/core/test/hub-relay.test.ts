@@ -1,6 +1,8 @@
 /** RemoteHub and HubRelay together behave like a LocalHub, whatever the channel's latency. */
+
+import { ProtocolError } from '@echoplex/protocol';
 import { describe, expect, it } from 'vitest';
-import { type HubCall, type HubEvent, HubRelay, LocalHub, RemoteHub } from '../src/index.js';
+import { type Hub, type HubCall, type HubEvent, HubRelay, LocalHub, RemoteHub } from '../src/index.js';
 import { connect } from './session-harness.js';
 
 /** Two "workers" whose messages to and from the authority are queued and delivered later, in order. */
@@ -47,5 +49,17 @@ describe('HubRelay with RemoteHub', () => {
     alice.send('NICK bob\n');
     run();
     expect(alice.transport.take()).toBe('OK NICK bob\n');
+  });
+
+  it('tells a client connected while the hub is away at once, before it makes any call, and again when it is back', () => {
+    let away: ProtocolError | undefined = new ProtocolError('UNAVAILABLE', 'the hub is unreachable');
+    const hub: Hub = Object.assign(new LocalHub(), { unavailable: () => away });
+    const relay = new HubRelay(hub);
+    const remote = new RemoteHub(() => {});
+    relay.connect((event) => remote.receive(structuredClone(event)));
+    expect(remote.unavailable()?.code).toBe('UNAVAILABLE');
+    away = undefined;
+    relay.availabilityChanged();
+    expect(remote.unavailable()).toBeUndefined();
   });
 });
