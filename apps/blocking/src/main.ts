@@ -3,7 +3,8 @@
  * The blocking model: one thread per connection, each running the textbook loop of
  * recv -> Session -> sendall on a blocking socket. Node has no blocking sockets, so the
  * main thread plays the kernel: it accepts, moves bytes between sockets and each thread's
- * shared buffers, and holds the one LocalHub that threads reach through a HubRelay.
+ * shared buffers, and holds the one hub (a LocalHub, or with --hub a RedisHub shared with
+ * other servers) that threads reach through a HubRelay.
  */
 import { createServer } from 'node:net';
 import {
@@ -11,10 +12,11 @@ import {
   createLogger,
   DatagramEndpoint,
   DatagramThreads,
+  exitOnStartupError,
   HubRelay,
   integerFlag,
-  LocalHub,
   MetricsExporter,
+  openHub,
   readCommandLine,
   runServer,
   type ServerInfo,
@@ -45,7 +47,10 @@ const startedAt = Date.now();
 /** The main thread's own counters: connections it answered BUSY. */
 const stats = new ServerStats();
 const metrics = new MetricsExporter(MODEL);
-const hub = new LocalHub();
+// With --hub, waits up to 10 s for Redis, else exits 1 naming it. Only the main thread talks to it.
+const chat = await openHub(config.hub, logger).catch((error: unknown) => exitOnStartupError(MODEL, error));
+const relay = new HubRelay(chat.hub);
+chat.onAvailabilityChange(() => relay.availabilityChanged());
 
 const pool = new CachedThreadPool({
   maxThreads: flags.threads,
@@ -53,7 +58,7 @@ const pool = new CachedThreadPool({
   stats,
   limits: config,
   injectFaults: flags['inject-faults'],
-  relay: new HubRelay(hub),
+  relay,
   logger,
   info,
   metrics: renderMetrics,
@@ -65,7 +70,7 @@ const view: ServerView = {
   },
 };
 // Over --max-connections, the main thread answers BUSY itself: no thread is spent on a refusal.
-const refusals = new SocketSessions({ limits: config, hub, server: view, stats, servedBy: 'main thread' });
+const refusals = new SocketSessions({ limits: config, hub: chat.hub, server: view, stats, servedBy: 'main thread' });
 
 function info(): ServerInfo {
   return {
@@ -74,7 +79,9 @@ function info(): ServerInfo {
     threads: pool.liveThreads + datagramThreads.size,
     processes: 1,
     connections: pool.connections,
-    rooms: hub.roomCount,
+    rooms: chat.roomCount(),
+    hub: chat.name,
+    node: chat.node,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     protocol: 1,
     threadsBusy: pool.busyThreads,
@@ -88,6 +95,7 @@ async function renderMetrics(): Promise<string> {
   return metrics.render({
     connections: pool.connections,
     stats: sumSnapshots([stats.snapshot(), ...snapshots, ...udpSnapshots]),
+    hub: chat.counters(),
     gauges: {
       echoplex_threads: { help: 'Handler threads alive', values: [{ value: pool.liveThreads }] },
       echoplex_threads_busy: { help: 'Handler threads serving a connection', values: [{ value: pool.busyThreads }] },
@@ -113,7 +121,7 @@ const datagrams =
     ? undefined
     : new DatagramEndpoint({ host: config.udpHost, port: config.udpPort, stats, serve: datagramThreads.serve });
 
-let nextConnectionId = 0;
+let nextConnectionId = chat.firstConnectionId - 1;
 const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
   nextConnectionId += 1;
   if (pool.connections >= config.maxConnections || !pool.admits) refusals.serve(socket, nextConnectionId, true);
@@ -128,7 +136,8 @@ await runServer({
   connections: () => pool.connections,
   drain: async (drainTimeoutMs) => {
     await Promise.all([pool.shutdown(drainTimeoutMs), refusals.shutdown(drainTimeoutMs), datagramThreads.close()]);
+    await chat.close();
   },
-  announce: { threads: flags.threads },
+  announce: { hub: chat.name, node: chat.node, threads: flags.threads },
   ...(datagrams === undefined ? {} : { datagrams }),
 });

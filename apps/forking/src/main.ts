@@ -2,18 +2,19 @@
 /**
  * The forking model: child processes, as Apache's prefork and Python's ForkingMixIn.
  * The parent accepts, counts, and hands each socket to a child that does all of its
- * IO; rooms and nicks stay in the parent's LocalHub, relayed over IPC. A child that
- * crashes takes only its own connections with it.
+ * IO; rooms and nicks stay in the parent's LocalHub (with --hub, a RedisHub shared with
+ * other servers), relayed over IPC. A child that crashes takes only its own connections with it.
  */
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import {
   choiceFlag,
   createLogger,
+  exitOnStartupError,
   HubRelay,
   integerFlag,
-  LocalHub,
   MetricsExporter,
+  openHub,
   readCommandLine,
   runServer,
   type ServerInfo,
@@ -50,7 +51,10 @@ const { server: config, model: flags } = readCommandLine({
 const logger = createLogger(MODEL, config.logLevel);
 const startedAt = Date.now();
 const metrics = new MetricsExporter(MODEL);
-const hub = new LocalHub();
+// With --hub, waits up to 10 s for Redis, else exits 1 naming it. Only the parent talks to it.
+const chat = await openHub(config.hub, logger).catch((error: unknown) => exitOnStartupError(MODEL, error));
+const relay = new HubRelay(chat.hub);
+chat.onAvailabilityChange(() => relay.availabilityChanged());
 /** The parent's own counters: the connections it turned away itself. */
 const stats = new ServerStats();
 const view: ServerView = {
@@ -60,7 +64,7 @@ const view: ServerView = {
   },
 };
 // While no child can take a connection, the parent answers BUSY itself rather than fork a child to refuse it.
-const refusals = new SocketSessions({ limits: config, hub, server: view, stats, servedBy: 'parent' });
+const refusals = new SocketSessions({ limits: config, hub: chat.hub, server: view, stats, servedBy: 'parent' });
 
 const options: PoolOptions = {
   child: {
@@ -68,7 +72,7 @@ const options: PoolOptions = {
     drainTimeoutMs: config.drainTimeoutMs,
     once: flags.mode === 'per-connection',
   },
-  services: { relay: new HubRelay(hub), info, metrics: renderMetrics },
+  services: { relay, info, metrics: renderMetrics },
   maxConnections: config.maxConnections,
   maxWaiting: flags['max-waiting'],
   waitTimeoutMs: config.idleTimeoutMs,
@@ -91,7 +95,9 @@ function info(): ServerInfo {
     threads: processes,
     processes,
     connections: pool.connections,
-    rooms: hub.roomCount,
+    rooms: chat.roomCount(),
+    hub: chat.name,
+    node: chat.node,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     protocol: 1,
     mode: flags.mode,
@@ -106,6 +112,7 @@ async function renderMetrics(): Promise<string> {
   return metrics.render({
     connections: pool.connections,
     stats: sumSnapshots([stats, ...udpStats]),
+    hub: chat.counters(),
     gauges: {
       echoplex_children: { help: 'Child processes alive', values: [{ value: children.length }] },
       echoplex_connections_waiting: { help: 'Accepted connections waiting for a child', values: [{ value: pool.waitingCount }] },
@@ -129,7 +136,7 @@ const datagramChildren =
     ? undefined
     : new DatagramChildren({ host: config.udpHost, port: config.udpPort, children: flags.workers, limits: sessionLimits(config), info });
 
-let nextConnectionId = 0;
+let nextConnectionId = chat.firstConnectionId - 1;
 // Paused: the parent never reads a byte, so everything the client sent reaches the child.
 const listener = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => {
   nextConnectionId += 1;
@@ -145,7 +152,8 @@ await runServer({
   start: () => pool.start(),
   drain: async (drainTimeoutMs) => {
     await Promise.all([pool.drain(drainTimeoutMs), refusals.shutdown(drainTimeoutMs)]);
+    await chat.close();
   },
-  announce: { mode: flags.mode },
+  announce: { hub: chat.name, node: chat.node, mode: flags.mode },
   ...(datagramChildren === undefined ? {} : { datagrams: datagramChildren }),
 });

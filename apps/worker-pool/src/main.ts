@@ -2,8 +2,9 @@
 /**
  * The worker-pool model: a fixed pool of worker_threads, each serving many connections
  * with its own event loop. The main thread accepts, keeps the sockets and the rooms
- * (a HubRelay over one LocalHub); each connection's session lives in one worker for
- * its whole life, so WORK on one worker leaves the others and the main thread free.
+ * (a HubRelay over one LocalHub, or with --hub a RedisHub shared with other servers); each
+ * connection's session lives in one worker for its whole life, so WORK on one worker leaves
+ * the others and the main thread free.
  */
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
@@ -12,10 +13,11 @@ import {
   createLogger,
   DatagramEndpoint,
   DatagramThreads,
+  exitOnStartupError,
   HubRelay,
   integerFlag,
-  LocalHub,
   MetricsExporter,
+  openHub,
   readCommandLine,
   runServer,
   type ServerInfo,
@@ -37,7 +39,10 @@ const { server: config, model: flags } = readCommandLine({
 const logger = createLogger(MODEL, config.logLevel);
 const startedAt = Date.now();
 const metrics = new MetricsExporter(MODEL);
-const hub = new LocalHub();
+// With --hub, waits up to 10 s for Redis, else exits 1 naming it. Only the main thread talks to it.
+const chat = await openHub(config.hub, logger).catch((error: unknown) => exitOnStartupError(MODEL, error));
+const relay = new HubRelay(chat.hub);
+chat.onAvailabilityChange(() => relay.availabilityChanged());
 
 function info(): ServerInfo {
   return {
@@ -46,7 +51,9 @@ function info(): ServerInfo {
     threads: pool.size + 1 + datagramWorkers.size,
     processes: 1,
     connections: pool.serving,
-    rooms: hub.roomCount,
+    rooms: chat.roomCount(),
+    hub: chat.name,
+    node: chat.node,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     protocol: 1,
     workers: pool.size,
@@ -59,6 +66,7 @@ async function renderMetrics(): Promise<string> {
   return metrics.render({
     connections: pool.serving,
     stats: sumSnapshots([stats, datagramStats.snapshot(), ...udpStats]),
+    hub: chat.counters(),
     gauges: {
       echoplex_workers: { help: 'Worker threads in the pool', values: [{ value: pool.size }] },
       echoplex_worker_connections: {
@@ -76,7 +84,7 @@ const pool = new WorkerPool(
     limits: sessionLimits(config),
     faultInjection: flags['fault-injection'],
   }),
-  new HubRelay(hub),
+  relay,
   { info, metrics: renderMetrics },
   logger,
 );
@@ -98,7 +106,7 @@ const datagrams =
     ? undefined
     : new DatagramEndpoint({ host: config.udpHost, port: config.udpPort, stats: datagramStats, serve: datagramWorkers.serve });
 
-let nextConnectionId = 0;
+let nextConnectionId = chat.firstConnectionId - 1;
 const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
   nextConnectionId += 1;
   pool.assign(socket, nextConnectionId, pool.serving >= config.maxConnections);
@@ -112,7 +120,8 @@ await runServer({
   connections: () => pool.serving,
   drain: async (drainTimeoutMs) => {
     await Promise.all([pool.shutdown(drainTimeoutMs), datagramWorkers.close()]);
+    await chat.close();
   },
-  announce: { workers: flags.workers },
+  announce: { hub: chat.name, node: chat.node, workers: flags.workers },
   ...(datagrams === undefined ? {} : { datagrams }),
 });
