@@ -18,6 +18,7 @@ import {
   type ServerInfo,
   ServerStats,
   type ServerView,
+  serverInfo,
 } from '@echoplex/core';
 import { Coroutines } from './coroutines.js';
 import { DatagramCoroutine } from './datagram-coroutine.js';
@@ -44,18 +45,7 @@ const chat = await openHub(config.hub, logger).catch((error: unknown) => exitOnS
 const coroutines = new Coroutines({ limits: config, hub: chat.hub, server: view, stats, servedBy: `pid ${process.pid}` });
 
 function info(): ServerInfo {
-  return {
-    model: MODEL,
-    pid: process.pid,
-    threads: 1,
-    processes: 1,
-    connections: coroutines.size,
-    rooms: chat.roomCount(),
-    hub: chat.name,
-    node: chat.node,
-    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-    protocol: 1,
-  };
+  return serverInfo(chat, { model: MODEL, startedAt, threads: 1, processes: 1, connections: coroutines.size });
 }
 
 let nextConnectionId = chat.firstConnectionId - 1;

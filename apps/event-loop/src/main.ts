@@ -19,6 +19,7 @@ import {
   ServerStats,
   type ServerView,
   SocketSessions,
+  serverInfo,
 } from '@echoplex/core';
 
 const MODEL = 'event-loop';
@@ -43,18 +44,7 @@ const chat = await openHub(config.hub, logger).catch((error: unknown) => exitOnS
 const sessions = new SocketSessions({ limits: config, hub: chat.hub, server: view, stats, servedBy: `pid ${process.pid}` });
 
 function info(): ServerInfo {
-  return {
-    model: MODEL,
-    pid: process.pid,
-    threads: 1,
-    processes: 1,
-    connections: sessions.size,
-    rooms: chat.roomCount(),
-    hub: chat.name,
-    node: chat.node,
-    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-    protocol: 1,
-  };
+  return serverInfo(chat, { model: MODEL, startedAt, threads: 1, processes: 1, connections: sessions.size });
 }
 
 let nextConnectionId = chat.firstConnectionId - 1;

@@ -21,6 +21,7 @@ import {
   ServerStats,
   type ServerView,
   SocketSessions,
+  serverInfo,
   sessionLimits,
   sumSnapshots,
 } from '@echoplex/core';
@@ -89,21 +90,11 @@ const pool: ChildPool =
 
 function info(): ServerInfo {
   const processes = pool.liveChildren.length + 1 + (datagramChildren?.size ?? 0);
-  return {
-    model: MODEL,
-    pid: process.pid,
-    threads: processes,
-    processes,
-    connections: pool.connections,
-    rooms: chat.roomCount(),
-    hub: chat.name,
-    node: chat.node,
-    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-    protocol: 1,
-    mode: flags.mode,
-    children: pool.liveChildren.map((child) => child.pid),
-    connectionsWaiting: pool.waitingCount,
-  };
+  return serverInfo(
+    chat,
+    { model: MODEL, startedAt, threads: processes, processes, connections: pool.connections },
+    { mode: flags.mode, children: pool.liveChildren.map((child) => child.pid), connectionsWaiting: pool.waitingCount },
+  );
 }
 
 async function renderMetrics(): Promise<string> {

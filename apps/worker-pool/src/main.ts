@@ -22,6 +22,7 @@ import {
   runServer,
   type ServerInfo,
   ServerStats,
+  serverInfo,
   sessionLimits,
   sumSnapshots,
 } from '@echoplex/core';
@@ -45,20 +46,12 @@ const relay = new HubRelay(chat.hub);
 chat.onAvailabilityChange(() => relay.availabilityChanged());
 
 function info(): ServerInfo {
-  return {
-    model: MODEL,
-    pid: process.pid,
-    threads: pool.size + 1 + datagramWorkers.size,
-    processes: 1,
-    connections: pool.serving,
-    rooms: chat.roomCount(),
-    hub: chat.name,
-    node: chat.node,
-    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-    protocol: 1,
-    workers: pool.size,
-    workerConnections: pool.connectionsByWorker(),
-  };
+  const threads = pool.size + 1 + datagramWorkers.size;
+  return serverInfo(
+    chat,
+    { model: MODEL, startedAt, threads, processes: 1, connections: pool.serving },
+    { workers: pool.size, workerConnections: pool.connectionsByWorker() },
+  );
 }
 
 async function renderMetrics(): Promise<string> {

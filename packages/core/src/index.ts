@@ -7,5 +7,6 @@ export * from './logger.js';
 export * from './metrics.js';
 export * from './redis-hub.js';
 export * from './server-hub.js';
+export * from './server-info.js';
 export * from './sessions.js';
 export * from './shutdown.js';
