@@ -73,7 +73,7 @@ export function renderReport(results: readonly VariantResults[], checks: readonl
     '- **SIGTERM under load**: 20 clients in a closed loop of PINGs; on SIGTERM every client gets its PONG or ERR SHUTTING_DOWN (none closed with a request unanswered), the server exits 0 within --drain-timeout (5 s) + 1 s, and no child process outlives it.',
   );
   lines.push(
-    '- **crash isolation**: the thread (blocking, `--inject-faults`), worker (`--fault-injection`) or child (SIGKILL) serving one connection dies; that connection closes, a witness served elsewhere and a fresh client are still answered.',
+    '- **crash isolation**: the thread (blocking) or worker (worker-pool), both with `--inject-faults`, or child (SIGKILL) serving one connection dies; that connection closes, a witness served elsewhere and a fresh client are still answered.',
   );
   lines.push(
     '- **soak**: 20 echo clients in a closed loop plus 2 rooms of 4 members each saying something every 100 ms; RSS sampled; the least-squares slope after the warm-up must be under 1 MiB/min, and nothing lost (every ECHO answered, every MSG delivered).',

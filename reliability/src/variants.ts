@@ -40,7 +40,7 @@ const KNOWN: readonly Variant[] = [
     id: 'worker-pool',
     model: 'worker-pool',
     flags: ['--workers', '2'],
-    crashFlags: ['--fault-injection'],
+    crashFlags: ['--inject-faults'],
     crash: 'worker',
     smallPoolFlags: [],
   },

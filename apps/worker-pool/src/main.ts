@@ -34,7 +34,7 @@ const { server: config, model: flags } = readCommandLine({
   summary: 'Echoplex on a fixed pool of worker_threads: the main thread accepts, each connection lives in one worker.',
   flags: {
     workers: integerFlag('worker threads serving connections', availableParallelism(), 1, 256),
-    'fault-injection': booleanFlag('let a client kill its worker with a trigger string (tests only)'),
+    'inject-faults': booleanFlag('let a client kill its worker with a trigger string (tests only)'),
   },
 });
 const logger = createLogger(MODEL, config.logLevel);
@@ -75,7 +75,7 @@ const pool = new WorkerPool(
   (index) => ({
     index,
     limits: sessionLimits(config),
-    faultInjection: flags['fault-injection'],
+    injectFaults: flags['inject-faults'],
   }),
   relay,
   { info, metrics: renderMetrics },

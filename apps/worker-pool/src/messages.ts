@@ -6,8 +6,8 @@ export interface WorkerSetup {
   /** Its slot in the pool, 0-based; a replacement takes the slot of the worker it replaces. */
   readonly index: number;
   readonly limits: SessionLimits;
-  /** `--fault-injection`: the worker dies when a client sends a trigger (tests only). */
-  readonly faultInjection: boolean;
+  /** `--inject-faults`: the worker dies when a client sends a trigger (tests only). */
+  readonly injectFaults: boolean;
 }
 
 export type ToWorker =
@@ -27,5 +27,5 @@ export type FromWorker =
   | { readonly kind: 'metrics'; readonly call: number }
   | { readonly kind: 'stats'; readonly call: number; readonly snapshot: StatsSnapshot };
 
-/** Written by a client, these bytes make a worker started with `--fault-injection` throw (crash) or exit. */
+/** Written by a client, these bytes make a worker started with `--inject-faults` throw (crash) or exit. */
 export const FAULT_TRIGGERS = { crash: 'echoplex-fault:crash-worker', exit: 'echoplex-fault:exit-worker' } as const;

@@ -112,7 +112,7 @@ class RelayedConnection implements SessionTransport {
   }
 
   receive(bytes: Buffer): void {
-    if (setup.faultInjection) injectFault(bytes);
+    if (setup.injectFaults) injectFault(bytes);
     this.session.receive(bytes);
     addRecord(Op.CONSUMED, this.id, bytes.length);
     scheduleFlush();
@@ -160,7 +160,7 @@ class RelayedConnection implements SessionTransport {
   }
 }
 
-/** `--fault-injection` only: a worker that dies on demand, to show that only its own connections close. */
+/** `--inject-faults` only: a worker that dies on demand, to show that only its own connections close. */
 function injectFault(bytes: Buffer): void {
   if (bytes.includes(FAULT_TRIGGERS.crash)) throw new Error('fault injection: crash-worker');
   if (bytes.includes(FAULT_TRIGGERS.exit)) process.exit(70);

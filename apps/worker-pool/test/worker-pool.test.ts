@@ -65,7 +65,7 @@ function iteratedSha256Hex(data: Buffer, iterations: number): string {
 
 describe('worker-pool: a worker that dies', () => {
   it.each(['crash', 'exit'] as const)('on %s closes only its own connections, leaves their rooms, and is replaced', async (fault) => {
-    const server = await startServer('worker-pool', ['--workers', '2', '--fault-injection']);
+    const server = await startServer('worker-pool', ['--workers', '2', '--inject-faults']);
     const byWorker = await onDistinctWorkers(server, 2);
     const [[victimWorker, victim], [, survivor]] = [...byWorker] as [[string, BinaryClient], [string, BinaryClient]];
     const room = `fault-${fault}`;
@@ -92,7 +92,7 @@ describe('worker-pool: a worker that dies', () => {
     expect(await server.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   });
 
-  it('ignores the triggers without --fault-injection', async () => {
+  it('ignores the triggers without --inject-faults', async () => {
     const server = await startServer('worker-pool', ['--workers', '1']);
     const { client } = await connect(server);
     for (const trigger of Object.values(FAULT_TRIGGERS)) {
