@@ -49,8 +49,8 @@ export interface SessionLimits {
 
 /** What a model gives a session to reach its peer. */
 export interface SessionTransport {
-  /** Queue bytes for the peer. */
-  write(bytes: Buffer): void;
+  /** Queue bytes for the peer; `pushed`: a room's push, which a transport may hold until the current event is handled. */
+  write(bytes: Buffer, pushed?: boolean): void;
   /** Bytes queued and not yet taken by the peer: what `--max-outbound` is checked against. */
   outboundBytes(): number;
   /** Send what is queued, then close. Called once; the session takes no input after it. */
@@ -190,7 +190,7 @@ export class Session {
       this.options.stats.pushedMessages += 1;
       this.queue(bytes);
     }
-    if (!this.processing) this.flush();
+    if (!this.processing) this.flush(true);
   }
 
   private start(dialect: Dialect): Decoder {
@@ -491,13 +491,13 @@ export class Session {
     this.outBytes += bytes.length;
   }
 
-  private flush(): void {
+  private flush(pushed = false): void {
     if (this.out.length === 0) return;
     const bytes = this.out.length === 1 ? (this.out[0] as Buffer) : Buffer.concat(this.out, this.outBytes);
     this.out.length = 0;
     this.outBytes = 0;
     this.options.stats.bytesSent += bytes.length;
-    this.options.transport.write(bytes);
+    this.options.transport.write(bytes, pushed);
   }
 
   private close(): void {

@@ -91,8 +91,14 @@ class SocketConnection implements SessionTransport {
     });
   }
 
-  write(bytes: Buffer): void {
+  write(bytes: Buffer, pushed = false): void {
     if (this.socket.destroyed) return;
+    // A reply after a read is already all that read's output: it goes at once, unless pushes wait before it.
+    if (!pushed && this.pending.length === 0) {
+      this.socket.write(bytes);
+      this.holdIfBehind();
+      return;
+    }
     if (this.pending.length === 0) this.flusher.schedule(this);
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
