@@ -155,6 +155,8 @@ class UdpRun {
   private errors = 0;
   private lateSends = 0;
   private lateReplies = 0;
+  /** Any request of the run answered, warmup included: a target that answered nothing is gone. */
+  private answeredAny = false;
   private inWindowPending = 0;
   private finished: (() => void) | undefined;
 
@@ -285,6 +287,7 @@ class UdpRun {
       return;
     }
     slot.busy = false;
+    this.answeredAny = true;
     const inWindow = slot.intendedAt >= this.measureFrom;
     const tally = this.tally(slot.intendedAt);
     tally.messages += 1;
@@ -398,8 +401,8 @@ class UdpRun {
       uncorrectedLatencyMicros: summarise(this.uncorrected),
       connectionsOpened: this.sockets.length,
       connectionFailures: this.failures,
-      // No connection to lose: the target counts as gone when nothing in the window was answered.
-      connectionsAtEnd: this.messages > 0 ? this.sockets.length : 0,
+      // No connection to lose: the target counts as gone when nothing of the run was answered.
+      connectionsAtEnd: this.answeredAny ? this.sockets.length : 0,
       timeline,
       timeoutSeconds: this.timeoutMs / 1000,
       lost: this.lost,
