@@ -1,5 +1,5 @@
 /** The messages on a worker's port, both ways: packed byte records, hub traffic, and the server-wide questions a worker cannot answer alone. */
-import type { HubCall, HubEvent, ServerInfo, SessionLimits, StatsSnapshot } from '@echoplex/core';
+import type { HubCall, HubEvent, SessionLimits, ViewFromParent, ViewToParent } from '@echoplex/core';
 
 /** What a worker is started with. */
 export interface WorkerSetup {
@@ -13,9 +13,8 @@ export interface WorkerSetup {
 export type ToWorker =
   | { readonly kind: 'records'; readonly packed: ArrayBuffer }
   | { readonly kind: 'hub'; readonly event: HubEvent }
-  | { readonly kind: 'info'; readonly call: number; readonly info: ServerInfo }
-  | { readonly kind: 'metrics'; readonly call: number; readonly text: string }
-  | { readonly kind: 'stats'; readonly call: number }
+  /** INFO and /metrics answered, or counters asked for: core's server-view messages. */
+  | ViewFromParent
   | { readonly kind: 'shutdown' };
 
 export type FromWorker =
@@ -23,9 +22,8 @@ export type FromWorker =
   | { readonly kind: 'records'; readonly packed: ArrayBuffer }
   /** The hub calls of one turn, in order. */
   | { readonly kind: 'hub'; readonly calls: readonly HubCall[] }
-  | { readonly kind: 'info'; readonly call: number }
-  | { readonly kind: 'metrics'; readonly call: number }
-  | { readonly kind: 'stats'; readonly call: number; readonly snapshot: StatsSnapshot };
+  /** INFO and /metrics asked, or counters sent: core's server-view messages. */
+  | ViewToParent;
 
 /** Written by a client, these bytes make a worker started with `--inject-faults` throw (crash) or exit. */
 export const FAULT_TRIGGERS = { crash: 'echoplex-fault:crash-worker', exit: 'echoplex-fault:exit-worker' } as const;

@@ -5,44 +5,44 @@
  */
 import type { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { type HubChannel, type HubRelay, type Logger, type ServerInfo, type StatsSnapshot, sumSnapshots } from '@echoplex/core';
+import {
+  type HubChannel,
+  type HubRelay,
+  type Logger,
+  RetiredStats,
+  type ServerAnswers,
+  type StatsSnapshot,
+  type ViewChannel,
+  ViewRelay,
+} from '@echoplex/core';
 import type { FromWorker, ToWorker, WorkerSetup } from './messages.js';
 import { type Op, RecordBatch, readRecords } from './records.js';
 import { type RecordSink, RelayedSocket } from './relayed-socket.js';
-
-/** How long a scrape waits for a busy worker's counters before using the last ones it sent. */
-const STATS_TIMEOUT_MS = 2_000;
-
-/** What the pool asks of the rest of the main thread when a worker asks a server-wide question. */
-export interface PoolQuestions {
-  info(): ServerInfo;
-  metrics(): Promise<string>;
-}
 
 /** One live worker thread in a slot, and the connections it owns. */
 class PoolWorker implements RecordSink {
   readonly thread: Worker;
   readonly channel: HubChannel;
+  /** INFO, /metrics and its counters across the port. */
+  readonly view: ViewChannel;
   readonly connections = new Map<number, RelayedSocket>();
   /** Connections served now: not busy, not closing. */
   readonly serving = new Set<RelayedSocket>();
-  lastSnapshot: StatsSnapshot | undefined;
   /** The worker loaded its code and listens: if it dies before that, a replacement would too. */
   ready = false;
   dead = false;
   private readonly outgoing = new RecordBatch();
   private flushScheduled = false;
-  private nextCall = 1;
-  private readonly statsCalls = new Map<number, (snapshot: StatsSnapshot) => void>();
 
   constructor(
     readonly setup: WorkerSetup,
     private readonly relay: HubRelay,
-    private readonly questions: PoolQuestions,
+    view: ViewRelay,
     private readonly logger: Logger,
   ) {
     this.thread = new Worker(new URL('./worker.js', import.meta.url), { workerData: setup });
     this.channel = relay.connect((event) => this.post({ kind: 'hub', event }));
+    this.view = view.connect((message) => this.post(message));
     this.thread.on('message', (message: FromWorker) => this.onMessage(message));
   }
 
@@ -63,23 +63,6 @@ class PoolWorker implements RecordSink {
     if (this.dead) return;
     this.flush();
     this.thread.postMessage(message);
-  }
-
-  /** This worker's counters, or the last it sent if it does not answer in time. */
-  snapshot(): Promise<StatsSnapshot | undefined> {
-    return new Promise((resolve) => {
-      if (this.dead) return resolve(this.lastSnapshot);
-      const call = this.nextCall++;
-      const timer = setTimeout(() => {
-        this.statsCalls.delete(call);
-        resolve(this.lastSnapshot);
-      }, STATS_TIMEOUT_MS);
-      this.statsCalls.set(call, (snapshot) => {
-        clearTimeout(timer);
-        resolve(snapshot);
-      });
-      this.post({ kind: 'stats', call });
-    });
   }
 
   private scheduleFlush(): void {
@@ -113,24 +96,10 @@ class PoolWorker implements RecordSink {
         }
         return;
       case 'info':
-        this.post({ kind: 'info', call: message.call, info: this.questions.info() });
-        return;
       case 'metrics':
-        this.questions.metrics().then(
-          (text) => this.post({ kind: 'metrics', call: message.call, text }),
-          (error: unknown) => {
-            this.logger.error({ err: error }, 'rendering /metrics failed');
-            this.post({ kind: 'metrics', call: message.call, text: '' });
-          },
-        );
+      case 'stats':
+        this.view.receive(message);
         return;
-      case 'stats': {
-        this.lastSnapshot = message.snapshot;
-        const done = this.statsCalls.get(message.call);
-        this.statsCalls.delete(message.call);
-        done?.(message.snapshot);
-        return;
-      }
     }
   }
 }
@@ -147,15 +116,17 @@ export class WorkerPool {
   private stopping = false;
   private drained: (() => void) | undefined;
   /** Counters of workers that died, as last reported, so totals do not go backwards. */
-  private retired: StatsSnapshot[] = [];
+  private readonly retired = new RetiredStats();
+  private readonly view: ViewRelay;
 
   constructor(
     size: number,
     private readonly setup: (index: number) => WorkerSetup,
     private readonly relay: HubRelay,
-    private readonly questions: PoolQuestions,
+    answers: ServerAnswers,
     private readonly logger: Logger,
   ) {
+    this.view = new ViewRelay(answers, (error) => logger.error({ err: error }, 'rendering /metrics failed'));
     for (let index = 0; index < size; index++) this.slots.push(this.start(index));
   }
 
@@ -197,8 +168,7 @@ export class WorkerPool {
 
   /** Every worker's counters, summed with those of workers that died. */
   async stats(): Promise<StatsSnapshot> {
-    const live = await Promise.all(this.slots.map((worker) => worker.snapshot()));
-    return sumSnapshots([...this.retired, ...live.filter((snapshot) => snapshot !== undefined)]);
+    return this.retired.plus(await Promise.all(this.slots.map((worker) => worker.view.stats())));
   }
 
   /** Shuts every session down in every worker; resolves once all sockets closed or `drainTimeoutMs` passed. */
@@ -230,7 +200,7 @@ export class WorkerPool {
   }
 
   private start(index: number): PoolWorker {
-    const worker = new PoolWorker(this.setup(index), this.relay, this.questions, this.logger);
+    const worker = new PoolWorker(this.setup(index), this.relay, this.view, this.logger);
     worker.thread.on('error', (error) => this.logger.error({ err: error, worker: index }, 'worker crashed'));
     worker.thread.on('exit', (code) => this.replace(worker, code));
     return worker;
@@ -239,7 +209,8 @@ export class WorkerPool {
   /** A worker exited: its connections close, its members leave their rooms, and a new worker takes the slot. */
   private replace(worker: PoolWorker, code: number): void {
     worker.dead = true;
-    if (worker.lastSnapshot !== undefined) this.retired = [sumSnapshots([...this.retired, worker.lastSnapshot])];
+    worker.view.close();
+    this.retired.add(worker.view.lastSnapshot);
     for (const connection of worker.connections.values()) connection.orphan();
     this.relay.disconnect(worker.channel);
     if (this.stopping) return;

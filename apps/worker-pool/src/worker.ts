@@ -9,9 +9,8 @@ import {
   IdleTimer,
   OUTPUT_HIGH_WATER,
   RemoteHub,
-  type ServerInfo,
+  RemoteView,
   ServerStats,
-  type ServerView,
   Session,
   type SessionTransport,
 } from '@echoplex/core/sessions';
@@ -77,21 +76,8 @@ const hub = new RemoteHub((call) => {
   scheduleFlush();
 });
 
-let nextCall = 1;
-const infoCalls = new Map<number, (info: ServerInfo) => void>();
-const metricsCalls = new Map<number, (text: string) => void>();
-const view: ServerView = {
-  info(done) {
-    const call = nextCall++;
-    infoCalls.set(call, done);
-    post({ kind: 'info', call });
-  },
-  metrics(done) {
-    const call = nextCall++;
-    metricsCalls.set(call, done);
-    post({ kind: 'metrics', call });
-  },
-};
+/** INFO and /metrics are the whole server's: the main thread answers them. */
+const view = new RemoteView(post, () => stats.snapshot());
 
 /**
  * A session whose socket is on the main thread. Its outbound bytes are those sent and
@@ -199,20 +185,10 @@ port.on('message', (message: ToWorker) => {
     case 'hub':
       hub.receive(message.event);
       return;
-    case 'info': {
-      const done = infoCalls.get(message.call);
-      infoCalls.delete(message.call);
-      done?.(message.info);
-      return;
-    }
-    case 'metrics': {
-      const done = metricsCalls.get(message.call);
-      metricsCalls.delete(message.call);
-      done?.(message.text);
-      return;
-    }
+    case 'info':
+    case 'metrics':
     case 'stats':
-      post({ kind: 'stats', call: message.call, snapshot: stats.snapshot() });
+      view.receive(message);
       return;
     case 'shutdown':
       for (const connection of connections.values()) connection.session.shutdown();

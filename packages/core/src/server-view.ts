@@ -1,5 +1,11 @@
-/** What a session may ask about the whole server (INFO, /metrics): each model answers from wherever its numbers live. */
+/**
+ * What a session may ask about the whole server (INFO, /metrics), and the same questions
+ * across a thread or process boundary: `RemoteView` in a thread or child asks, `ViewRelay`
+ * in its parent answers and collects its counters, as RemoteHub and HubRelay do for chat.
+ * The messages are plain data, so they survive structured clone and JSON alike.
+ */
 import type { ServerInfo } from '@echoplex/protocol';
+import { ServerStats, type StatsSnapshot, sumSnapshots } from './stats.js';
 
 export type { ServerInfo };
 
@@ -8,4 +14,162 @@ export interface ServerView {
   info(done: (info: ServerInfo) => void): void;
   /** The server-wide /metrics text. */
   metrics(done: (text: string) => void): void;
+}
+
+/** How long a parent waits for a thread's or child's counters (it may be busy in WORK) before using the last ones it sent. */
+export const STATS_TIMEOUT_MS = 2_000;
+
+/** A thread or child to its parent: a numbered question, or its counters answering `stats`. */
+export type ViewToParent =
+  | { readonly kind: 'info'; readonly call: number }
+  | { readonly kind: 'metrics'; readonly call: number }
+  | { readonly kind: 'stats'; readonly call: number; readonly snapshot: StatsSnapshot };
+
+/** A parent to its thread or child: the answer to a question, or a request for its counters. */
+export type ViewFromParent =
+  | { readonly kind: 'info'; readonly call: number; readonly info: ServerInfo }
+  | { readonly kind: 'metrics'; readonly call: number; readonly text: string }
+  | { readonly kind: 'stats'; readonly call: number };
+
+/** The thread or child side: a ServerView whose answers come from the parent. Feed it every `ViewFromParent` through `receive`. */
+export class RemoteView implements ServerView {
+  private nextCall = 1;
+  private readonly infoCalls = new Map<number, (info: ServerInfo) => void>();
+  private readonly metricsCalls = new Map<number, (text: string) => void>();
+
+  constructor(
+    private readonly send: (message: ViewToParent) => void,
+    /** This thread's or child's own counters, sent when the parent asks. */
+    private readonly snapshot: () => StatsSnapshot,
+  ) {}
+
+  info(done: (info: ServerInfo) => void): void {
+    const call = this.nextCall++;
+    this.infoCalls.set(call, done);
+    this.send({ kind: 'info', call });
+  }
+
+  metrics(done: (text: string) => void): void {
+    const call = this.nextCall++;
+    this.metricsCalls.set(call, done);
+    this.send({ kind: 'metrics', call });
+  }
+
+  receive(message: ViewFromParent): void {
+    switch (message.kind) {
+      case 'info': {
+        const done = this.infoCalls.get(message.call);
+        this.infoCalls.delete(message.call);
+        done?.(message.info);
+        return;
+      }
+      case 'metrics': {
+        const done = this.metricsCalls.get(message.call);
+        this.metricsCalls.delete(message.call);
+        done?.(message.text);
+        return;
+      }
+      case 'stats':
+        this.send({ kind: 'stats', call: message.call, snapshot: this.snapshot() });
+        return;
+    }
+  }
+}
+
+/** What the parent knows of the whole server. */
+export interface ServerAnswers {
+  info(): ServerInfo;
+  metrics(): Promise<string>;
+}
+
+/** The parent side: answers every thread's or child's questions from `answers`; one `ViewChannel` per thread or child. */
+export class ViewRelay {
+  constructor(
+    private readonly answers: ServerAnswers,
+    /** Rendering /metrics failed: the asker gets an empty text, and this hears why. */
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  connect(send: (message: ViewFromParent) => void): ViewChannel {
+    return new ViewChannel(send, this.answers, this.onError);
+  }
+}
+
+/** One thread or child as its parent's view sees it: its questions answered, its counters asked for. */
+export class ViewChannel {
+  /** The last counters it sent, standing in for it while it is busy, and once it is gone. */
+  lastSnapshot: StatsSnapshot | undefined;
+  private nextCall = 1;
+  private closed = false;
+  private readonly statsCalls = new Map<number, (snapshot: StatsSnapshot | undefined) => void>();
+
+  constructor(
+    private readonly send: (message: ViewFromParent) => void,
+    private readonly answers: ServerAnswers,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  receive(message: ViewToParent): void {
+    switch (message.kind) {
+      case 'info':
+        this.send({ kind: 'info', call: message.call, info: this.answers.info() });
+        return;
+      case 'metrics':
+        this.answers.metrics().then(
+          (text) => this.send({ kind: 'metrics', call: message.call, text }),
+          (error: unknown) => {
+            this.onError(error);
+            this.send({ kind: 'metrics', call: message.call, text: '' });
+          },
+        );
+        return;
+      case 'stats': {
+        this.lastSnapshot = message.snapshot;
+        const done = this.statsCalls.get(message.call);
+        this.statsCalls.delete(message.call);
+        done?.(message.snapshot);
+        return;
+      }
+    }
+  }
+
+  /** Its counters now, or the last it sent if it does not answer within STATS_TIMEOUT_MS or is gone (undefined if it never sent any). */
+  stats(): Promise<StatsSnapshot | undefined> {
+    if (this.closed) return Promise.resolve(this.lastSnapshot);
+    return new Promise((resolve) => {
+      const call = this.nextCall++;
+      const timer = setTimeout(() => {
+        this.statsCalls.delete(call);
+        resolve(this.lastSnapshot);
+      }, STATS_TIMEOUT_MS);
+      timer.unref();
+      this.statsCalls.set(call, (snapshot) => {
+        clearTimeout(timer);
+        resolve(snapshot);
+      });
+      this.send({ kind: 'stats', call });
+    });
+  }
+
+  /** The thread or child is gone (`last`: the counters it sent on its way out): calls under way get its last counters. */
+  close(last?: StatsSnapshot): void {
+    this.closed = true;
+    if (last !== undefined) this.lastSnapshot = last;
+    for (const done of this.statsCalls.values()) done(this.lastSnapshot);
+    this.statsCalls.clear();
+  }
+}
+
+/** The counters of threads or children that ended, kept as one sum, so the server's totals never go backwards. */
+export class RetiredStats {
+  private sum: StatsSnapshot = new ServerStats().snapshot();
+
+  add(snapshot: StatsSnapshot | undefined): void {
+    if (snapshot !== undefined) this.sum = sumSnapshots([this.sum, snapshot]);
+  }
+
+  /** The retired counters plus those given (the live ones; undefined: a thread that never sent any). */
+  plus(snapshots: readonly (StatsSnapshot | undefined)[]): StatsSnapshot {
+    return sumSnapshots([this.sum, ...snapshots.filter((snapshot) => snapshot !== undefined)]);
+  }
 }
