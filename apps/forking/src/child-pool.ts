@@ -5,7 +5,7 @@
  * when a child is forked and which child gets a socket.
  */
 import type { Socket } from 'node:net';
-import { closeLingering, type Logger, refusalBytes, ServerStats, type StatsSnapshot, sumSnapshots } from '@echoplex/core';
+import { closeLingering, type Logger, RetiredStats, refusalBytes, type ServerStats, type StatsSnapshot, ViewRelay } from '@echoplex/core';
 import { type ChildExit, ForkedChild, type ParentServices } from './forked-child.js';
 import type { ChildConfig } from './ipc.js';
 
@@ -44,9 +44,13 @@ export abstract class ChildPool {
   protected stopping = false;
   /** Sockets the parent is answering itself (BUSY, SHUTTING_DOWN), until they close. */
   private readonly answering = new Set<Promise<void>>();
-  private retired: StatsSnapshot = new ServerStats().snapshot();
+  /** Counters of children gone, so totals do not go backwards. */
+  private readonly retired = new RetiredStats();
+  private readonly view: ViewRelay;
 
-  constructor(protected readonly options: PoolOptions) {}
+  constructor(protected readonly options: PoolOptions) {
+    this.view = new ViewRelay(options.services, (error) => options.logger.error({ err: error }, 'rendering /metrics failed'));
+  }
 
   /** Forks what must exist before the server listens. */
   abstract start(): Promise<void>;
@@ -142,15 +146,15 @@ export abstract class ChildPool {
   async stats(): Promise<StatsSnapshot> {
     const snapshots = await Promise.all(this.liveChildren.map((child) => child.stats()));
     // Read after the await: a child that exited meanwhile answered undefined and is in `retired`.
-    return sumSnapshots([this.retired, this.options.stats.snapshot(), ...snapshots.filter((snapshot) => snapshot !== undefined)]);
+    return this.retired.plus([this.options.stats.snapshot(), ...snapshots]);
   }
 
   protected fork(): ForkedChild {
-    const child = new ForkedChild(this.options.child, this.options.services);
+    const child = new ForkedChild(this.options.child, this.options.services.relay, this.view);
     this.children.add(child);
     void child.exited.then((exit) => {
       this.children.delete(child);
-      this.retired = sumSnapshots([this.retired, exit.stats]);
+      this.retired.add(exit.stats);
       if (!this.stopping && (exit.code !== 0 || exit.signal !== null)) {
         this.options.logger.warn({ child: child.pid, code: exit.code, signal: exit.signal }, 'child died');
       }

@@ -10,10 +10,9 @@ import {
   type HubCall,
   OUTPUT_HIGH_WATER,
   RemoteHub,
+  RemoteView,
   refusalBytes,
-  type ServerInfo,
   ServerStats,
-  type ServerView,
   SocketSessions,
 } from '@echoplex/core/sessions';
 import { type ChildConfig, isToChild, type ToParent } from './ipc.js';
@@ -77,23 +76,11 @@ function relayDrained(): void {
   pausedByRelay.clear();
 }
 
-let nextCall = 1;
-const infoCalls = new Map<number, (info: ServerInfo) => void>();
-const metricsCalls = new Map<number, (text: string) => void>();
-
 /** INFO and /metrics are the whole server's: only the parent knows them. */
-const view: ServerView = {
-  info: (done) => {
-    const call = nextCall++;
-    infoCalls.set(call, done);
-    send({ kind: 'info?', call });
-  },
-  metrics: (done) => {
-    const call = nextCall++;
-    metricsCalls.set(call, done);
-    send({ kind: 'metrics?', call });
-  },
-};
+const view = new RemoteView(
+  (message) => send(message),
+  () => stats.snapshot(),
+);
 
 const hub = new RemoteHub((call) => {
   hubCalls.push(call);
@@ -169,7 +156,7 @@ let exiting = false;
 function exit(): void {
   if (exiting) return;
   exiting = true;
-  send({ kind: 'exiting', stats: stats.snapshot() }, () => process.exit(0));
+  send({ kind: 'exiting', snapshot: stats.snapshot() }, () => process.exit(0));
 }
 
 let draining = false;
@@ -194,15 +181,9 @@ process.on('message', (message: unknown, handle: unknown) => {
       hub.receive(message.event);
       break;
     case 'info':
-      infoCalls.get(message.call)?.(message.info);
-      infoCalls.delete(message.call);
-      break;
     case 'metrics':
-      metricsCalls.get(message.call)?.(message.text);
-      metricsCalls.delete(message.call);
-      break;
-    case 'stats?':
-      send({ kind: 'stats', call: message.call, stats: stats.snapshot() });
+    case 'stats':
+      view.receive(message);
       break;
     case 'drain':
       void drain(message.timeoutMs);

@@ -4,16 +4,22 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { type HubChannel, type HubRelay, type ServerInfo, ServerStats, type StatsSnapshot } from '@echoplex/core';
+import {
+  type HubChannel,
+  type HubRelay,
+  type ServerAnswers,
+  ServerStats,
+  type StatsSnapshot,
+  type ViewChannel,
+  type ViewRelay,
+} from '@echoplex/core';
 import { type ChildConfig, isToParent, type ToChild, type ToParent } from './ipc.js';
 
 const CHILD_ENTRY = new URL('./child.js', import.meta.url);
 
 /** What a child may ask of the parent: the hub authority and the whole server's numbers. */
-export interface ParentServices {
+export interface ParentServices extends ServerAnswers {
   readonly relay: HubRelay;
-  info(): ServerInfo;
-  metrics(): Promise<string>;
 }
 
 /** How a child ended, with its last counters (complete when it exited cleanly). */
@@ -36,17 +42,17 @@ export class ForkedChild {
   private readonly counted = new Set<number>();
   private readonly process: ChildProcess;
   private readonly channel: HubChannel;
-  private nextCall = 1;
-  private readonly statsCalls = new Map<number, (stats: StatsSnapshot | undefined) => void>();
-  private lastStats: StatsSnapshot = new ServerStats().snapshot();
+  private readonly view: ViewChannel;
 
   constructor(
     config: ChildConfig,
-    private readonly parent: ParentServices,
+    private readonly relay: HubRelay,
+    view: ViewRelay,
   ) {
     this.process = fork(CHILD_ENTRY, [JSON.stringify(config)], { serialization: 'json' });
     this.pid = this.process.pid ?? -1;
-    this.channel = parent.relay.connect((event) => this.send({ kind: 'hub', event }));
+    this.channel = relay.connect((event) => this.send({ kind: 'hub', event }));
+    this.view = view.connect((message) => this.send(message));
     // A send to a child that just died fails here; its 'close' does the cleanup.
     this.process.on('error', () => {});
     this.ready = new Promise((resolve) => {
@@ -66,11 +72,10 @@ export class ForkedChild {
       this.process.once('close', (code, signal) => {
         this.alive = false;
         this.isReady = false;
-        parent.relay.disconnect(this.channel);
+        relay.disconnect(this.channel);
         this.counted.clear();
-        for (const done of this.statsCalls.values()) done(undefined);
-        this.statsCalls.clear();
-        resolve({ code, signal, stats: this.lastStats });
+        this.view.close();
+        resolve({ code, signal, stats: this.view.lastSnapshot ?? new ServerStats().snapshot() });
       });
     });
   }
@@ -107,12 +112,7 @@ export class ForkedChild {
 
   /** The child's counters now; `undefined` if it exited meanwhile (its last ones are in its exit). */
   stats(): Promise<StatsSnapshot | undefined> {
-    if (!this.alive) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      const call = this.nextCall++;
-      this.statsCalls.set(call, resolve);
-      this.send({ kind: 'stats?', call });
-    });
+    return this.view.stats();
   }
 
   /** Asks the child to finish its requests, say SHUTTING_DOWN, and exit. */
@@ -127,24 +127,18 @@ export class ForkedChild {
   private handle(message: Exclude<ToParent, { kind: 'ready' }>): void {
     switch (message.kind) {
       case 'hub':
-        this.parent.relay.handleAll(this.channel, message.calls);
+        this.relay.handleAll(this.channel, message.calls);
         break;
       case 'released':
         this.counted.delete(message.id);
         break;
-      case 'info?':
-        this.send({ kind: 'info', call: message.call, info: this.parent.info() });
-        break;
-      case 'metrics?':
-        void this.parent.metrics().then((text) => this.send({ kind: 'metrics', call: message.call, text }));
-        break;
+      case 'info':
+      case 'metrics':
       case 'stats':
-        this.lastStats = message.stats;
-        this.statsCalls.get(message.call)?.(message.stats);
-        this.statsCalls.delete(message.call);
+        this.view.receive(message);
         break;
       case 'exiting':
-        this.lastStats = message.stats;
+        this.view.lastSnapshot = message.snapshot;
         break;
     }
   }

@@ -2,7 +2,7 @@
  * Everything the parent and a child say to each other over the IPC channel: plain
  * data (JSON), so the protocol between processes reads as two small unions.
  */
-import type { HubCall, HubEvent, ServerInfo, SessionLimits, StatsSnapshot } from '@echoplex/core';
+import type { HubCall, HubEvent, SessionLimits, StatsSnapshot, ViewFromParent, ViewToParent } from '@echoplex/core';
 
 /** What a child is told at fork time (its one argv argument, as JSON). */
 export interface ChildConfig {
@@ -18,9 +18,8 @@ export type ToChild =
   /** `waitedMs`: how long it waited for a child, which counts against its idle timeout. */
   | { readonly kind: 'connection'; readonly id: number; readonly busy: boolean; readonly waitedMs: number }
   | { readonly kind: 'hub'; readonly event: HubEvent }
-  | { readonly kind: 'info'; readonly call: number; readonly info: ServerInfo }
-  | { readonly kind: 'metrics'; readonly call: number; readonly text: string }
-  | { readonly kind: 'stats?'; readonly call: number }
+  /** INFO and /metrics answered, or counters asked for: core's server-view messages. */
+  | ViewFromParent
   | { readonly kind: 'drain'; readonly timeoutMs: number };
 
 /** Child to parent. */
@@ -30,17 +29,16 @@ export type ToParent =
   | { readonly kind: 'hub'; readonly calls: readonly HubCall[] }
   /** The connection is closing or gone: it no longer counts against --max-connections. */
   | { readonly kind: 'released'; readonly id: number }
-  | { readonly kind: 'info?'; readonly call: number }
-  | { readonly kind: 'metrics?'; readonly call: number }
-  | { readonly kind: 'stats'; readonly call: number; readonly stats: StatsSnapshot }
+  /** INFO and /metrics asked, or counters sent: core's server-view messages. */
+  | ViewToParent
   /** Sent last before a clean exit, so the parent keeps the child's counters. */
-  | { readonly kind: 'exiting'; readonly stats: StatsSnapshot };
+  | { readonly kind: 'exiting'; readonly snapshot: StatsSnapshot };
 
 const hasKind = (message: unknown): message is { kind: string } =>
   typeof message === 'object' && message !== null && typeof (message as { kind?: unknown }).kind === 'string';
 
-const TO_CHILD_KINDS = new Set(['connection', 'hub', 'info', 'metrics', 'stats?', 'drain']);
-const TO_PARENT_KINDS = new Set(['ready', 'hub', 'released', 'info?', 'metrics?', 'stats', 'exiting']);
+const TO_CHILD_KINDS = new Set(['connection', 'hub', 'info', 'metrics', 'stats', 'drain']);
+const TO_PARENT_KINDS = new Set(['ready', 'hub', 'released', 'info', 'metrics', 'stats', 'exiting']);
 
 export const isToChild = (message: unknown): message is ToChild => hasKind(message) && TO_CHILD_KINDS.has(message.kind);
 export const isToParent = (message: unknown): message is ToParent => hasKind(message) && TO_PARENT_KINDS.has(message.kind);

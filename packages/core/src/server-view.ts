@@ -133,9 +133,12 @@ export class ViewChannel {
     }
   }
 
-  /** Its counters now, or the last it sent if it does not answer within STATS_TIMEOUT_MS or is gone (undefined if it never sent any). */
+  /**
+   * Its counters now, or the last it sent if it does not answer within STATS_TIMEOUT_MS
+   * (undefined if it never sent any); undefined once it is gone: its last counters belong in a RetiredStats then.
+   */
   stats(): Promise<StatsSnapshot | undefined> {
-    if (this.closed) return Promise.resolve(this.lastSnapshot);
+    if (this.closed) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const call = this.nextCall++;
       const timer = setTimeout(() => {
@@ -151,11 +154,11 @@ export class ViewChannel {
     });
   }
 
-  /** The thread or child is gone (`last`: the counters it sent on its way out): calls under way get its last counters. */
+  /** The thread or child is gone (`last`: the counters it sent on its way out, if any); calls under way get undefined. */
   close(last?: StatsSnapshot): void {
     this.closed = true;
     if (last !== undefined) this.lastSnapshot = last;
-    for (const done of this.statsCalls.values()) done(this.lastSnapshot);
+    for (const done of this.statsCalls.values()) done(undefined);
     this.statsCalls.clear();
   }
 }
