@@ -107,15 +107,11 @@ async function renderMetrics(): Promise<string> {
     gauges: {
       echoplex_children: { help: 'Child processes alive', values: [{ value: children.length }] },
       echoplex_connections_waiting: { help: 'Accepted connections waiting for a child', values: [{ value: pool.waitingCount }] },
-      // Left out when empty: the label names are fixed by the first render.
-      ...(children.length === 0
-        ? {}
-        : {
-            echoplex_child_connections: {
-              help: 'Connections each child serves',
-              values: children.map((child) => ({ labels: { pid: String(child.pid) }, value: child.connections })),
-            },
-          }),
+      echoplex_child_connections: {
+        help: 'Connections each child serves',
+        labelNames: ['pid'],
+        values: children.map((child) => ({ labels: { pid: String(child.pid) }, value: child.connections })),
+      },
     },
   });
 }

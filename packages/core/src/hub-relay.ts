@@ -32,19 +32,6 @@ export type HubEvent =
   | { readonly op: 'pushes'; readonly pushes: readonly { readonly to: readonly number[]; readonly push: Push }[] }
   | { readonly op: 'availability'; readonly unavailable: { readonly code: ErrorCode; readonly message: string } | null };
 
-export const isHubCall = (message: unknown): message is HubCall =>
-  typeof message === 'object' &&
-  message !== null &&
-  typeof (message as { op?: unknown }).op === 'string' &&
-  HUB_CALL_OPS.has((message as { op: string }).op);
-
-export const isHubEvent = (message: unknown): message is HubEvent =>
-  typeof message === 'object' && message !== null && HUB_EVENT_OPS.has((message as { op?: unknown }).op as string);
-
-const HUB_EVENT_OPS = new Set(['result', 'push', 'pushes', 'availability']);
-
-const HUB_CALL_OPS = new Set(['attach', 'detach', 'nick', 'join', 'leave', 'say', 'who', 'members', 'post']);
-
 const toWire = <T>(result: HubResult<T>): WireResult<T> =>
   result.ok ? result : { ok: false, code: result.error.code, message: result.error.message };
 

@@ -17,11 +17,6 @@ export class LocalHub implements Hub {
   private readonly nickOwners = new Map<string, Member>();
   private readonly rooms = new Map<string, Set<Member>>();
 
-  /** Connections attached now (the server's connection count, for hubs that see them all). */
-  get size(): number {
-    return this.byId.size;
-  }
-
   get roomCount(): number {
     return this.rooms.size;
   }

@@ -140,8 +140,4 @@ export class MetricsExporter {
     const [own, process] = await Promise.all([this.registry.metrics(), this.processRegistry.metrics()]);
     return `${own}\n${process}`;
   }
-
-  get contentType(): string {
-    return this.registry.contentType;
-  }
 }

@@ -110,11 +110,6 @@ export class Session {
     this.updateTimer();
   }
 
-  /** The dialect fixed by the first bytes, once known. */
-  get knownDialect(): Dialect | undefined {
-    return this.dialect;
-  }
-
   get isClosed(): boolean {
     return this.closed;
   }
