@@ -3,7 +3,7 @@
  * counts, what shutdown reaches, and the sockets a drain waits for (closing ones too).
  */
 import type { Socket } from 'node:net';
-import type { Session, SessionOptions } from '@echoplex/core';
+import { OpenSockets, type Session, type SessionOptions } from '@echoplex/core';
 import { CoroutineSocket } from './coroutine-socket.js';
 import { handle } from './handler.js';
 
@@ -15,9 +15,8 @@ export class Coroutines {
   /** Those counted against `--max-connections`: not busy, and leaving as soon as their session closes. */
   private readonly serving = new Set<Session>();
   /** Every socket still open, lingering ones included. */
-  private readonly open = new Set<Socket>();
+  private readonly open = new OpenSockets<Socket>((socket) => socket.destroy());
   private shuttingDown = false;
-  private drained: (() => void) | undefined;
 
   constructor(readonly sessionOptions: CoroutineSessionOptions) {}
 
@@ -29,10 +28,7 @@ export class Coroutines {
   /** Starts a coroutine for the socket, under a server-wide unique id. A busy one gets ERR BUSY for its first request. */
   serve(socket: Socket, id: number, busy: boolean): void {
     this.open.add(socket);
-    socket.once('close', () => {
-      this.open.delete(socket);
-      if (this.open.size === 0) this.drained?.();
-    });
+    socket.once('close', () => this.open.delete(socket));
     void handle(new CoroutineSocket(socket), id, busy, this);
   }
 
@@ -53,14 +49,6 @@ export class Coroutines {
   async shutdown(drainTimeoutMs: number): Promise<void> {
     this.shuttingDown = true;
     for (const session of [...this.running]) session.shutdown();
-    if (this.open.size === 0) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, drainTimeoutMs);
-      this.drained = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    for (const socket of this.open) socket.destroy();
+    await this.open.drain(drainTimeoutMs);
   }
 }

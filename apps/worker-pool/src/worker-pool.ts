@@ -9,6 +9,7 @@ import {
   type HubChannel,
   type HubRelay,
   type Logger,
+  OpenSockets,
   RetiredStats,
   type ServerAnswers,
   type StatsSnapshot,
@@ -111,10 +112,9 @@ class PoolWorker implements RecordSink {
  */
 export class WorkerPool {
   private readonly slots: PoolWorker[] = [];
-  private readonly open = new Set<RelayedSocket>();
+  private readonly open = new OpenSockets<RelayedSocket>((connection) => connection.socket.destroy());
   private rotation = 0;
   private stopping = false;
-  private drained: (() => void) | undefined;
   /** Counters of workers that died, as last reported, so totals do not go backwards. */
   private readonly retired = new RetiredStats();
   private readonly view: ViewRelay;
@@ -158,7 +158,6 @@ export class WorkerPool {
       (gone) => {
         worker.connections.delete(gone.id);
         this.open.delete(gone);
-        if (this.open.size === 0) this.drained?.();
       },
     );
     worker.connections.set(id, connection);
@@ -175,16 +174,7 @@ export class WorkerPool {
   async shutdown(drainTimeoutMs: number): Promise<void> {
     this.stopping = true;
     for (const worker of this.slots) worker.post({ kind: 'shutdown' });
-    if (this.open.size > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, drainTimeoutMs);
-        this.drained = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    for (const connection of this.open) connection.socket.destroy();
+    await this.open.drain(drainTimeoutMs);
     await Promise.all(this.slots.map((worker) => worker.thread.terminate()));
   }
 

@@ -11,6 +11,7 @@ export * from './hub-relay.js';
 export * from './idle-timer.js';
 export * from './lingering-close.js';
 export * from './local-hub.js';
+export * from './open-sockets.js';
 export * from './refusal.js';
 export * from './server-view.js';
 export * from './session.js';

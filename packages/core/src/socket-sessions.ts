@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { Hub } from './hub.js';
 import { IdleTimer } from './idle-timer.js';
 import { closeLingering } from './lingering-close.js';
+import { OpenSockets } from './open-sockets.js';
 import type { ServerView } from './server-view.js';
 import { Session, type SessionLimits, type SessionTransport } from './session.js';
 import type { ServerStats } from './stats.js';
@@ -155,8 +156,7 @@ export class SocketSessions {
   /** Connections counted against `--max-connections`: served, not closing, not busy. */
   private readonly serving = new Set<SocketConnection>();
   /** Every socket still open, closing ones included. */
-  private readonly open = new Set<SocketConnection>();
-  private drained: (() => void) | undefined;
+  private readonly open = new OpenSockets<SocketConnection>((connection) => connection.socket.destroy());
   private readonly flusher = new TurnFlusher();
 
   constructor(private readonly options: SocketSessionsOptions) {}
@@ -174,10 +174,7 @@ export class SocketSessions {
       busy,
       this.options,
       (released) => this.serving.delete(released),
-      (gone) => {
-        this.open.delete(gone);
-        if (this.open.size === 0) this.drained?.();
-      },
+      (gone) => this.open.delete(gone),
       this.flusher,
     );
     this.open.add(connection);
@@ -187,14 +184,6 @@ export class SocketSessions {
   /** Shuts every session down, and resolves once all sockets closed or `drainTimeoutMs` passed (the rest are destroyed). */
   async shutdown(drainTimeoutMs: number): Promise<void> {
     for (const connection of [...this.open]) connection.session.shutdown();
-    if (this.open.size === 0) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, drainTimeoutMs);
-      this.drained = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    for (const connection of this.open) connection.socket.destroy();
+    await this.open.drain(drainTimeoutMs);
   }
 }
