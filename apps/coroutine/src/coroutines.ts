@@ -21,7 +21,7 @@ export class Coroutines {
   constructor(readonly sessionOptions: CoroutineSessionOptions) {}
 
   /** Connections being served now. */
-  get size(): number {
+  get connections(): number {
     return this.serving.size;
   }
 
@@ -46,7 +46,7 @@ export class Coroutines {
   }
 
   /** Shuts every session down, and resolves once all sockets closed or `drainTimeoutMs` passed (the rest are destroyed). */
-  async shutdown(drainTimeoutMs: number): Promise<void> {
+  async drain(drainTimeoutMs: number): Promise<void> {
     this.shuttingDown = true;
     for (const session of [...this.running]) session.shutdown();
     await this.open.drain(drainTimeoutMs);

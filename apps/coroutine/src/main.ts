@@ -37,7 +37,7 @@ const metrics = new MetricsExporter(MODEL);
 const view: ServerView = {
   info: (done) => done(info()),
   metrics: (done) => {
-    void metrics.render({ connections: coroutines.size, stats, hub: chat.counters() }).then(done);
+    void metrics.render({ connections: coroutines.connections, stats, hub: chat.counters() }).then(done);
   },
 };
 // With --hub, waits up to 10 s for Redis, else exits 1 naming it.
@@ -45,13 +45,13 @@ const chat = await openHub(config.hub, logger).catch((error: unknown) => exitOnS
 const coroutines = new Coroutines({ limits: config, hub: chat.hub, server: view, stats, servedBy: `pid ${process.pid}` });
 
 function info(): ServerInfo {
-  return serverInfo(chat, { model: MODEL, startedAt, threads: 1, processes: 1, connections: coroutines.size });
+  return serverInfo(chat, { model: MODEL, startedAt, threads: 1, processes: 1, connections: coroutines.connections });
 }
 
 let nextConnectionId = chat.firstConnectionId - 1;
 const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
   nextConnectionId += 1;
-  coroutines.serve(socket, nextConnectionId, coroutines.size >= config.maxConnections);
+  coroutines.serve(socket, nextConnectionId, coroutines.connections >= config.maxConnections);
 });
 
 // UDP (--udp): one async loop over the socket, a coroutine per datagram.
@@ -69,10 +69,10 @@ await runServer({
   config,
   logger,
   listener,
-  connections: () => coroutines.size,
+  connections: () => coroutines.connections,
   drain: async (drainTimeoutMs) => {
     datagramCoroutine.close();
-    await coroutines.shutdown(drainTimeoutMs);
+    await coroutines.drain(drainTimeoutMs);
     await chat.close();
   },
   announce: { hub: chat.name, node: chat.node },

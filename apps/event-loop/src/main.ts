@@ -36,7 +36,7 @@ const metrics = new MetricsExporter(MODEL);
 const view: ServerView = {
   info: (done) => done(info()),
   metrics: (done) => {
-    void metrics.render({ connections: sessions.size, stats, hub: chat.counters() }).then(done);
+    void metrics.render({ connections: sessions.connections, stats, hub: chat.counters() }).then(done);
   },
 };
 // With --hub, waits up to 10 s for Redis, else exits 1 naming it.
@@ -44,13 +44,13 @@ const chat = await openHub(config.hub, logger).catch((error: unknown) => exitOnS
 const sessions = new SocketSessions({ limits: config, hub: chat.hub, server: view, stats, servedBy: `pid ${process.pid}` });
 
 function info(): ServerInfo {
-  return serverInfo(chat, { model: MODEL, startedAt, threads: 1, processes: 1, connections: sessions.size });
+  return serverInfo(chat, { model: MODEL, startedAt, threads: 1, processes: 1, connections: sessions.connections });
 }
 
 let nextConnectionId = chat.firstConnectionId - 1;
 const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
   nextConnectionId += 1;
-  sessions.serve(socket, nextConnectionId, sessions.size >= config.maxConnections);
+  sessions.serve(socket, nextConnectionId, sessions.connections >= config.maxConnections);
 });
 
 // UDP (--udp): each datagram is answered on the loop as it arrives, like a request on a connection.
@@ -70,7 +70,7 @@ await runServer({
   config,
   logger,
   listener,
-  connections: () => sessions.size,
+  connections: () => sessions.connections,
   drain: async (drainTimeoutMs) => {
     await sessions.shutdown(drainTimeoutMs);
     await chat.close();

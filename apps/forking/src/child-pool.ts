@@ -56,7 +56,7 @@ export abstract class ChildPool {
   abstract start(): Promise<void>;
 
   /** A socket the parent accepted (unread, paused) under its server-wide id. */
-  abstract accept(socket: Socket, id: number): void;
+  abstract serve(socket: Socket, id: number): void;
 
   /** A child ended: the mode decides what comes next. */
   protected abstract childExited(child: ForkedChild, exit: ChildExit): void;

@@ -127,7 +127,7 @@ let nextConnectionId = chat.firstConnectionId - 1;
 // Paused: the parent never reads a byte, so everything the client sent reaches the child.
 const listener = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => {
   nextConnectionId += 1;
-  pool.accept(socket, nextConnectionId);
+  pool.serve(socket, nextConnectionId);
 });
 
 await runServer({

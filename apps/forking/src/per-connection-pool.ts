@@ -29,7 +29,7 @@ export class PerConnectionPool extends ChildPool {
     // Nothing is forked before a connection arrives: that is the model.
   }
 
-  accept(socket: Socket, id: number): void {
+  serve(socket: Socket, id: number): void {
     // Counting children still starting and connections waiting, so a burst cannot overshoot --max-connections.
     if (this.isBusy(this.starting)) return this.options.refuse(socket, id);
     if (this.waiting.length === 0 && this.children.size < this.maxChildren && !this.stopping) this.forkFor(socket, id, performance.now());

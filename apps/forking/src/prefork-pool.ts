@@ -34,7 +34,7 @@ export class PreforkPool extends ChildPool {
     );
   }
 
-  accept(socket: Socket, id: number): void {
+  serve(socket: Socket, id: number): void {
     const child = this.pick();
     if (child === undefined) this.wait(socket, id);
     else child.serve(socket, id, this.isBusy(), 0);

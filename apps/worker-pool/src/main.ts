@@ -49,7 +49,7 @@ function info(): ServerInfo {
   const threads = pool.size + 1 + datagramWorkers.size;
   return serverInfo(
     chat,
-    { model: MODEL, startedAt, threads, processes: 1, connections: pool.serving },
+    { model: MODEL, startedAt, threads, processes: 1, connections: pool.connections },
     { workers: pool.size, workerConnections: pool.connectionsByWorker() },
   );
 }
@@ -57,7 +57,7 @@ function info(): ServerInfo {
 async function renderMetrics(): Promise<string> {
   const [stats, udpStats] = await Promise.all([pool.stats(), datagramWorkers.snapshots()]);
   return metrics.render({
-    connections: pool.serving,
+    connections: pool.connections,
     stats: sumSnapshots([stats, datagramStats.snapshot(), ...udpStats]),
     hub: chat.counters(),
     gauges: {
@@ -102,7 +102,7 @@ const datagrams =
 let nextConnectionId = chat.firstConnectionId - 1;
 const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
   nextConnectionId += 1;
-  pool.assign(socket, nextConnectionId, pool.serving >= config.maxConnections);
+  pool.serve(socket, nextConnectionId, pool.connections >= config.maxConnections);
 });
 
 await runServer({
@@ -110,9 +110,9 @@ await runServer({
   config,
   logger,
   listener,
-  connections: () => pool.serving,
+  connections: () => pool.connections,
   drain: async (drainTimeoutMs) => {
-    await Promise.all([pool.shutdown(drainTimeoutMs), datagramWorkers.close()]);
+    await Promise.all([pool.drain(drainTimeoutMs), datagramWorkers.close()]);
     await chat.close();
   },
   announce: { hub: chat.name, node: chat.node, workers: flags.workers },

@@ -135,7 +135,7 @@ export class WorkerPool {
   }
 
   /** Connections served now across the pool (closing and busy ones do not count). */
-  get serving(): number {
+  get connections(): number {
     let total = 0;
     for (const worker of this.slots) total += worker.serving.size;
     return total;
@@ -147,7 +147,7 @@ export class WorkerPool {
   }
 
   /** Hands a socket to the least loaded worker for its whole life. */
-  assign(socket: Socket, id: number, busy: boolean): void {
+  serve(socket: Socket, id: number, busy: boolean): void {
     const worker = this.leastLoaded();
     const connection = new RelayedSocket(
       socket,
@@ -171,7 +171,7 @@ export class WorkerPool {
   }
 
   /** Shuts every session down in every worker; resolves once all sockets closed or `drainTimeoutMs` passed. */
-  async shutdown(drainTimeoutMs: number): Promise<void> {
+  async drain(drainTimeoutMs: number): Promise<void> {
     this.stopping = true;
     for (const worker of this.slots) worker.post({ kind: 'shutdown' });
     await this.open.drain(drainTimeoutMs);

@@ -162,7 +162,7 @@ export class SocketSessions {
   constructor(private readonly options: SocketSessionsOptions) {}
 
   /** Connections being served now (closing ones no longer count). */
-  get size(): number {
+  get connections(): number {
     return this.serving.size;
   }
 
