@@ -9,6 +9,7 @@
 import { createServer } from 'node:net';
 import {
   booleanFlag,
+  ConfigError,
   createLogger,
   DatagramEndpoint,
   DatagramThreads,
@@ -39,9 +40,18 @@ const { server: config, model: flags } = readCommandLine({
       0,
       100_000,
     ),
+    prestart: integerFlag(
+      'handler threads started at boot, before the listening line, and kept however long they idle (the prethreaded server)',
+      0,
+      0,
+      10_000,
+    ),
     'inject-faults': booleanFlag(`tests only: a handler thread that receives the bytes CRASH-THREAD throws and dies`),
   },
 });
+if (flags.prestart > flags.threads) {
+  exitOnStartupError(MODEL, new ConfigError(`--prestart ${flags.prestart} is more than --threads ${flags.threads}`));
+}
 const logger = createLogger(MODEL, config.logLevel);
 const startedAt = Date.now();
 /** The main thread's own counters: connections it answered BUSY. */
@@ -54,6 +64,7 @@ chat.onAvailabilityChange(() => relay.availabilityChanged());
 
 const pool = new CachedThreadPool({
   maxThreads: flags.threads,
+  minThreads: flags.prestart,
   maxWaiting: flags['max-waiting'],
   stats,
   limits: config,
@@ -127,6 +138,11 @@ const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) =
   if (pool.connections >= config.maxConnections || !pool.admits) refusals.serve(socket, nextConnectionId, true);
   else pool.serve(socket, nextConnectionId);
 });
+
+// --prestart: the threads load before the listening line, so no client waits for a thread to start.
+const prestartedAt = performance.now();
+await pool.prestart(flags.prestart).catch((error: unknown) => exitOnStartupError(MODEL, error));
+if (flags.prestart > 0) logger.info({ threads: pool.liveThreads, ms: Math.round(performance.now() - prestartedAt) }, 'threads prestarted');
 
 await runServer({
   model: MODEL,

@@ -33,6 +33,8 @@ export type FromThread =
   | { readonly kind: 'stats'; readonly snapshot: StatsSnapshot }
   /** The handler closed its socket: send what is in the ring, then `tail`, then FIN. */
   | { readonly kind: 'close'; readonly tail: Uint8Array }
+  /** The thread loaded its code and waits for its first connection (what --prestart waits for at boot). */
+  | { readonly kind: 'ready' }
   /** The handler returned: the thread is free for the next connection. */
   | { readonly kind: 'idle'; readonly snapshot: StatsSnapshot };
 

@@ -25,11 +25,15 @@ import { SocketPump } from './socket-pump.js';
 
 /** How long an idle thread is kept for the next connection (Java's cached pool keeps 60 s). */
 const KEEP_ALIVE_MS = 60_000;
+/** Threads --prestart boots at once: 100 started all at once took 35 s to load, two at a time 13-20 s (a loaded machine). */
+const PRESTART_LANES = 2;
 /** How long /metrics waits for a busy thread's counters before using the last ones it sent. */
 const REPORT_TIMEOUT_MS = 250;
 
 export interface ThreadPoolOptions {
   readonly maxThreads: number;
+  /** Threads kept alive however long they idle: those `prestart()` started (UNP's prethreaded server). */
+  readonly minThreads: number;
   /** Connections that may wait for a thread at once; the listener refuses the next one. */
   readonly maxWaiting: number;
   readonly limits: SessionLimits;
@@ -57,6 +61,8 @@ interface HandlerThread {
   pump: SocketPump | undefined;
   snapshot: StatsSnapshot | undefined;
   retireTimer: NodeJS.Timeout | undefined;
+  /** Called once the thread has loaded and waits for a connection. */
+  onReady: (() => void) | undefined;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -123,6 +129,30 @@ export class CachedThreadPool {
     const thread = this.idle.pop() ?? (this.threads.size < this.options.maxThreads ? this.start() : undefined);
     if (thread === undefined) this.wait(pump);
     else this.assign(thread, pump);
+  }
+
+  /**
+   * The prethreaded server: starts `count` threads now and resolves once each has loaded its
+   * code and waits for a connection, so the first `count` connections start no thread.
+   */
+  async prestart(count: number): Promise<void> {
+    const total = Math.min(count, this.options.maxThreads);
+    const startOne = async (): Promise<void> => {
+      const thread = this.start();
+      this.rest(thread);
+      await new Promise<void>((resolve, reject) => {
+        thread.onReady = resolve;
+        thread.worker.once('exit', () => reject(new Error(`${thread.name} exited before it was ready`)));
+      });
+    };
+    let begun = 0;
+    const lane = async (): Promise<void> => {
+      while (begun < total) {
+        begun += 1;
+        await startOne();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PRESTART_LANES, total) }, lane));
   }
 
   /** Counters of every thread, live or ended; a thread busy computing answers late, so its last counters stand in. */
@@ -192,6 +222,7 @@ export class CachedThreadPool {
       pump: undefined,
       snapshot: undefined,
       retireTimer: undefined,
+      onReady: undefined,
     };
     port1.on('message', (batch: readonly FromThread[]) => {
       for (const message of batch) this.handle(thread, message);
@@ -272,6 +303,10 @@ export class CachedThreadPool {
         thread.snapshot = message.snapshot;
         this.release(thread);
         return;
+      case 'ready':
+        thread.onReady?.();
+        thread.onReady = undefined;
+        return;
     }
   }
 
@@ -279,6 +314,11 @@ export class CachedThreadPool {
   private release(thread: HandlerThread): void {
     const next = this.shuttingDown ? undefined : this.waiting.shift();
     if (next !== undefined) return this.assign(thread, next);
+    this.rest(thread);
+  }
+
+  /** Idle, first in line for the next connection; retired after KEEP_ALIVE_MS unless the pool is at `minThreads`. */
+  private rest(thread: HandlerThread): void {
     thread.state = 'idle';
     this.idle.push(thread);
     thread.retireTimer = setTimeout(() => this.retire(thread), KEEP_ALIVE_MS);
@@ -288,6 +328,11 @@ export class CachedThreadPool {
   private retire(thread: HandlerThread): void {
     const index = this.idle.indexOf(thread);
     if (index < 0) return;
+    if (this.threads.size <= this.options.minThreads) {
+      thread.retireTimer = setTimeout(() => this.retire(thread), KEEP_ALIVE_MS);
+      thread.retireTimer.unref();
+      return;
+    }
     this.idle.splice(index, 1);
     thread.state = 'retiring';
     this.post(thread, { kind: 'retire' });
