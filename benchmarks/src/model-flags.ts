@@ -16,6 +16,8 @@ export interface ModelLimit {
 const BLOCKING_THREAD_BYTES = 16 * 1024 * 1024;
 /** Blocking's own upper bound on `--threads`. */
 const BLOCKING_MAX_THREADS = 10_000;
+/** Threads blocking starts before its listening line at most: the 100-connection steps' worth, with headroom. */
+const BLOCKING_PRESTART_MAX = 128;
 /** A step's load may hold a connection or two beyond its count (fanout's publisher): threads for them too. */
 const HEADROOM = 8;
 
@@ -32,7 +34,10 @@ const RULES: Readonly<Record<string, LimitRule>> = {
     const threads = Math.max(1, Math.min(connections + HEADROOM, byMemory, BLOCKING_MAX_THREADS));
     // At least blocking's own default, so a small step measures the model as shipped.
     const limit = Math.max(threads, Math.min(64, byMemory));
-    return { args: ['--threads', String(limit)], capacity: limit };
+    // The prethreaded server: the step's threads load at boot (~90 ms each), not in its ready phase;
+    // at most BLOCKING_PRESTART_MAX, so a 1000-connection step does not hold the boot for a minute and more.
+    const prestart = Math.min(connections, limit, BLOCKING_PRESTART_MAX);
+    return { args: ['--threads', String(limit), '--prestart', String(prestart)], capacity: limit };
   },
 };
 

@@ -24,7 +24,8 @@ export interface RunningServer {
   stop(): Promise<ServerExit>;
 }
 
-const START_TIMEOUT_MS = 20_000;
+/** Blocking's --prestart threads load before its listening line: 128 of them take ~12 s on a quiet core. */
+const START_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
 
 interface ListeningLine {

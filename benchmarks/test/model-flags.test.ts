@@ -3,9 +3,10 @@ import { modelLimit } from '../src/model-flags.js';
 import { connectionsOf, SCENARIOS } from '../src/scenario-registry.js';
 
 describe('model flags', () => {
-  it('gives blocking a thread for every connection of the largest step, never fewer than its default', () => {
-    expect(modelLimit('blocking', 100)).toEqual({ args: ['--threads', '108'], capacity: 108 });
-    expect(modelLimit('blocking', 10)).toEqual({ args: ['--threads', '64'], capacity: 64 });
+  it('gives blocking a thread for every connection of the largest step, never fewer than its default, and prestarts them', () => {
+    expect(modelLimit('blocking', 100)).toEqual({ args: ['--threads', '108', '--prestart', '100'], capacity: 108 });
+    expect(modelLimit('blocking', 10)).toEqual({ args: ['--threads', '64', '--prestart', '10'], capacity: 64 });
+    expect(modelLimit('blocking', 1000).args.slice(2), 'a boot of ~12 s at most').toEqual(['--prestart', '128']);
   });
 
   it('leaves models without a per-connection cost as they ship', () => {
