@@ -49,7 +49,7 @@ export abstract class ChildPool {
   private readonly view: ViewRelay;
 
   constructor(protected readonly options: PoolOptions) {
-    this.view = new ViewRelay(options.services, (error) => options.logger.error({ err: error }, 'rendering /metrics failed'));
+    this.view = new ViewRelay(options.services.view);
   }
 
   /** Forks what must exist before the server listens. */

@@ -3,29 +3,22 @@
  * UDP child shares, answers each datagram itself, and sends the reply from that socket. The
  * kernel gives each datagram to whichever child asks first: the parent never touches one.
  */
-import { DatagramEndpoint, DatagramHandler, type ServerInfo, ServerStats } from '@echoplex/core/sessions';
+import { DatagramEndpoint, DatagramHandler, RemoteView, ServerStats } from '@echoplex/core/sessions';
 import type { DatagramChildConfig, FromDatagramChild, ToDatagramChild } from './datagram-children.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as DatagramChildConfig;
 const stats = new ServerStats();
-const infoCalls = new Map<number, (info: ServerInfo) => void>();
-let nextCall = 0;
 const send = (message: FromDatagramChild): void => {
   process.send?.(message);
 };
+/** INFO is the whole server's: the parent answers it. */
+const view = new RemoteView(send, () => stats.snapshot());
 
 const handler = new DatagramHandler({
   limits: config.limits,
   stats,
   servedBy: `udp child ${process.pid}`,
-  server: {
-    info: (done) => {
-      nextCall += 1;
-      infoCalls.set(nextCall, done);
-      send({ kind: 'info', call: nextCall });
-    },
-    metrics: (done) => done(''),
-  },
+  server: view,
 });
 const endpoint = new DatagramEndpoint({ host: '', port: 0, stats, serve: (datagram, answer) => handler.handle(datagram, answer) });
 
@@ -35,14 +28,10 @@ process.on('message', (message: ToDatagramChild, handle?: object) => {
       if (handle === undefined) throw new Error('the parent sent no UDP handle');
       void endpoint.bindShared(handle).then(() => send({ kind: 'ready' }));
       return;
-    case 'info': {
-      const done = infoCalls.get(message.call);
-      infoCalls.delete(message.call);
-      done?.(message.info);
-      return;
-    }
+    case 'info':
+    case 'metrics':
     case 'stats':
-      send({ kind: 'stats', call: message.call, snapshot: stats.snapshot() });
+      view.receive(message);
       return;
     case 'stop':
       void endpoint.close().then(() => process.exit(0));

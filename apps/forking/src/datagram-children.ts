@@ -6,30 +6,25 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import dgram from 'node:dgram';
-import type { DatagramListener, ServerInfo, SessionLimits, StatsSnapshot } from '@echoplex/core';
-import { ListenError, ServerStats } from '@echoplex/core';
+import type { DatagramListener, ServerView, SessionLimits, StatsSnapshot, ViewChannel, ViewFromParent, ViewToParent } from '@echoplex/core';
+import { ListenError, ViewRelay } from '@echoplex/core';
 
 export interface DatagramChildConfig {
   readonly limits: SessionLimits;
 }
 
-export type ToDatagramChild =
-  | { readonly kind: 'socket' }
-  | { readonly kind: 'info'; readonly call: number; readonly info: ServerInfo }
-  | { readonly kind: 'stats'; readonly call: number }
-  | { readonly kind: 'stop' };
+/** Besides the socket and the stop, core's server-view messages (INFO answered, counters asked for). */
+export type ToDatagramChild = { readonly kind: 'socket' } | ViewFromParent | { readonly kind: 'stop' };
 
-export type FromDatagramChild =
-  | { readonly kind: 'ready' }
-  | { readonly kind: 'info'; readonly call: number }
-  | { readonly kind: 'stats'; readonly call: number; readonly snapshot: StatsSnapshot };
+export type FromDatagramChild = { readonly kind: 'ready' } | ViewToParent;
 
 export interface DatagramChildrenOptions {
   readonly host: string;
   readonly port: number;
   readonly children: number;
   readonly limits: SessionLimits;
-  readonly info: () => ServerInfo;
+  /** INFO is answered from here, with the whole server's numbers. */
+  readonly server: ServerView;
 }
 
 /** libuv's UV_UDP_REUSEADDR: several servers on one port each hear a broadcast. */
@@ -64,12 +59,14 @@ function bindSharedHandle(host: string, port: number): UdpHandle {
 
 export class DatagramChildren implements DatagramListener {
   private handle: UdpHandle | undefined;
-  private readonly children = new Set<ChildProcess>();
-  private readonly statsCalls = new Map<number, (snapshot: StatsSnapshot) => void>();
-  private nextCall = 0;
+  /** Each UDP child alive, and its end of the server view. */
+  private readonly children = new Map<ChildProcess, ViewChannel>();
+  private readonly view: ViewRelay;
   private stopping = false;
 
-  constructor(private readonly options: DatagramChildrenOptions) {}
+  constructor(private readonly options: DatagramChildrenOptions) {
+    this.view = new ViewRelay(options.server);
+  }
 
   /** UDP children alive. */
   get size(): number {
@@ -86,32 +83,16 @@ export class DatagramChildren implements DatagramListener {
     return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
   }
 
-  /** Every UDP child's counters, for /metrics (a child that does not answer within a second counts as zeros). */
-  snapshots(): Promise<StatsSnapshot[]> {
-    return Promise.all(
-      [...this.children].map(
-        (child) =>
-          new Promise<StatsSnapshot>((resolve) => {
-            this.nextCall += 1;
-            const call = this.nextCall;
-            const timer = setTimeout(() => {
-              this.statsCalls.delete(call);
-              resolve(new ServerStats().snapshot());
-            }, 1_000);
-            this.statsCalls.set(call, (snapshot) => {
-              clearTimeout(timer);
-              resolve(snapshot);
-            });
-            child.send({ kind: 'stats', call } satisfies ToDatagramChild);
-          }),
-      ),
-    );
+  /** Every UDP child's counters, for /metrics (one busy past STATS_TIMEOUT_MS counts as the last it sent). */
+  async snapshots(): Promise<StatsSnapshot[]> {
+    const snapshots = await Promise.all([...this.children.values()].map((view) => view.stats()));
+    return snapshots.filter((snapshot) => snapshot !== undefined);
   }
 
   async close(): Promise<void> {
     this.stopping = true;
-    const exits = [...this.children].map((child) => new Promise<void>((resolve) => child.once('exit', () => resolve())));
-    for (const child of this.children) child.send({ kind: 'stop' } satisfies ToDatagramChild);
+    const exits = [...this.children.keys()].map((child) => new Promise<void>((resolve) => child.once('exit', () => resolve())));
+    for (const child of this.children.keys()) child.send({ kind: 'stop' } satisfies ToDatagramChild);
     this.handle?.close();
     this.handle = undefined;
     await Promise.all(exits);
@@ -120,9 +101,13 @@ export class DatagramChildren implements DatagramListener {
   private spawn(handle: UdpHandle): Promise<void> {
     const config: DatagramChildConfig = { limits: this.options.limits };
     const child = fork(CHILD_ENTRY, [JSON.stringify(config)], { serialization: 'json' });
-    this.children.add(child);
+    const view = this.view.connect((message) => {
+      if (child.connected) child.send(message satisfies ToDatagramChild);
+    });
+    this.children.set(child, view);
     child.on('error', () => {});
     child.once('exit', () => {
+      view.close();
       this.children.delete(child);
       if (!this.stopping) setTimeout(() => this.handle !== undefined && !this.stopping && void this.spawn(this.handle), RESPAWN_DELAY_MS);
     });
@@ -137,14 +122,10 @@ export class DatagramChildren implements DatagramListener {
             resolve();
             return;
           case 'info':
-            child.send({ kind: 'info', call: message.call, info: this.options.info() } satisfies ToDatagramChild);
+          case 'metrics':
+          case 'stats':
+            view.receive(message);
             return;
-          case 'stats': {
-            const done = this.statsCalls.get(message.call);
-            this.statsCalls.delete(message.call);
-            done?.(message.snapshot);
-            return;
-          }
         }
       });
     });

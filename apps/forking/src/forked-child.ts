@@ -7,8 +7,8 @@ import type { Socket } from 'node:net';
 import {
   type HubChannel,
   type HubRelay,
-  type ServerAnswers,
   ServerStats,
+  type ServerView,
   type StatsSnapshot,
   type ViewChannel,
   type ViewRelay,
@@ -18,8 +18,9 @@ import { type ChildConfig, isToParent, type ToChild, type ToParent } from './ipc
 const CHILD_ENTRY = new URL('./child.js', import.meta.url);
 
 /** What a child may ask of the parent: the hub authority and the whole server's numbers. */
-export interface ParentServices extends ServerAnswers {
+export interface ParentServices {
   readonly relay: HubRelay;
+  readonly view: ServerView;
 }
 
 /** How a child ended, with its last counters (complete when it exited cleanly). */

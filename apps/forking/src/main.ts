@@ -51,19 +51,20 @@ const { server: config, model: flags } = readCommandLine({
 });
 const logger = createLogger(MODEL, config.logLevel);
 const startedAt = Date.now();
-const metrics = new MetricsExporter(MODEL);
-// With --hub, waits up to 10 s for Redis, else exits 1 naming it. Only the parent talks to it.
-const chat = await openHub(config.hub, logger).catch((error: unknown) => exitOnStartupError(MODEL, error));
-const relay = new HubRelay(chat.hub);
-chat.onAvailabilityChange(() => relay.availabilityChanged());
 /** The parent's own counters: the connections it turned away itself. */
 const stats = new ServerStats();
+const metrics = new MetricsExporter(MODEL);
+
 const view: ServerView = {
   info: (done) => done(info()),
   metrics: (done) => {
     void renderMetrics().then(done);
   },
 };
+// With --hub, waits up to 10 s for Redis, else exits 1 naming it. Only the parent talks to it.
+const chat = await openHub(config.hub, logger).catch((error: unknown) => exitOnStartupError(MODEL, error));
+const relay = new HubRelay(chat.hub);
+chat.onAvailabilityChange(() => relay.availabilityChanged());
 // While no child can take a connection, the parent answers BUSY itself rather than fork a child to refuse it.
 const refusals = new SocketSessions({ limits: config, hub: chat.hub, server: view, stats, servedBy: 'parent' });
 
@@ -73,7 +74,7 @@ const options: PoolOptions = {
     drainTimeoutMs: config.drainTimeoutMs,
     once: flags.mode === 'per-connection',
   },
-  services: { relay, info, metrics: renderMetrics },
+  services: { relay, view },
   maxConnections: config.maxConnections,
   maxWaiting: flags['max-waiting'],
   waitTimeoutMs: config.idleTimeoutMs,
@@ -121,7 +122,13 @@ async function renderMetrics(): Promise<string> {
 const datagramChildren =
   config.udpPort === undefined
     ? undefined
-    : new DatagramChildren({ host: config.udpHost, port: config.udpPort, children: flags.workers, limits: sessionLimits(config), info });
+    : new DatagramChildren({
+        host: config.udpHost,
+        port: config.udpPort,
+        children: flags.workers,
+        limits: sessionLimits(config),
+        server: view,
+      });
 
 let nextConnectionId = chat.firstConnectionId - 1;
 // Paused: the parent never reads a byte, so everything the client sent reaches the child.

@@ -22,6 +22,7 @@ import {
   runServer,
   type ServerInfo,
   ServerStats,
+  type ServerView,
   serverInfo,
   sessionLimits,
   sumSnapshots,
@@ -40,6 +41,13 @@ const { server: config, model: flags } = readCommandLine({
 const logger = createLogger(MODEL, config.logLevel);
 const startedAt = Date.now();
 const metrics = new MetricsExporter(MODEL);
+
+const view: ServerView = {
+  info: (done) => done(info()),
+  metrics: (done) => {
+    void renderMetrics().then(done);
+  },
+};
 // With --hub, waits up to 10 s for Redis, else exits 1 naming it. Only the main thread talks to it.
 const chat = await openHub(config.hub, logger).catch((error: unknown) => exitOnStartupError(MODEL, error));
 const relay = new HubRelay(chat.hub);
@@ -78,7 +86,7 @@ const pool = new WorkerPool(
     injectFaults: flags['inject-faults'],
   }),
   relay,
-  { info, metrics: renderMetrics },
+  view,
   logger,
 );
 
@@ -91,7 +99,7 @@ const datagramWorkers = new DatagramThreads({
   perThread: 64,
   waitingLimit: 4096,
   limits: config,
-  server: { info: (done) => done(info()), metrics: (done) => void renderMetrics().then(done) },
+  server: view,
   label: 'udp worker',
 });
 const datagrams =

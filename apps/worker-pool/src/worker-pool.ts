@@ -11,7 +11,7 @@ import {
   type Logger,
   OpenSockets,
   RetiredStats,
-  type ServerAnswers,
+  type ServerView,
   type StatsSnapshot,
   type ViewChannel,
   ViewRelay,
@@ -123,10 +123,10 @@ export class WorkerPool {
     size: number,
     private readonly setup: (index: number) => WorkerSetup,
     private readonly relay: HubRelay,
-    answers: ServerAnswers,
+    server: ServerView,
     private readonly logger: Logger,
   ) {
-    this.view = new ViewRelay(answers, (error) => logger.error({ err: error }, 'rendering /metrics failed'));
+    this.view = new ViewRelay(server);
     for (let index = 0; index < size; index++) this.slots.push(this.start(index));
   }
 

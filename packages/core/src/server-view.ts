@@ -76,22 +76,12 @@ export class RemoteView implements ServerView {
   }
 }
 
-/** What the parent knows of the whole server. */
-export interface ServerAnswers {
-  info(): ServerInfo;
-  metrics(): Promise<string>;
-}
-
-/** The parent side: answers every thread's or child's questions from `answers`; one `ViewChannel` per thread or child. */
+/** The parent side: answers every thread's or child's questions from the parent's own view; one `ViewChannel` per thread or child. */
 export class ViewRelay {
-  constructor(
-    private readonly answers: ServerAnswers,
-    /** Rendering /metrics failed: the asker gets an empty text, and this hears why. */
-    private readonly onError: (error: unknown) => void,
-  ) {}
+  constructor(private readonly server: ServerView) {}
 
   connect(send: (message: ViewFromParent) => void): ViewChannel {
-    return new ViewChannel(send, this.answers, this.onError);
+    return new ViewChannel(send, this.server);
   }
 }
 
@@ -105,23 +95,16 @@ export class ViewChannel {
 
   constructor(
     private readonly send: (message: ViewFromParent) => void,
-    private readonly answers: ServerAnswers,
-    private readonly onError: (error: unknown) => void,
+    private readonly server: ServerView,
   ) {}
 
   receive(message: ViewToParent): void {
     switch (message.kind) {
       case 'info':
-        this.send({ kind: 'info', call: message.call, info: this.answers.info() });
+        this.server.info((info) => this.send({ kind: 'info', call: message.call, info }));
         return;
       case 'metrics':
-        this.answers.metrics().then(
-          (text) => this.send({ kind: 'metrics', call: message.call, text }),
-          (error: unknown) => {
-            this.onError(error);
-            this.send({ kind: 'metrics', call: message.call, text: '' });
-          },
-        );
+        this.server.metrics((text) => this.send({ kind: 'metrics', call: message.call, text }));
         return;
       case 'stats': {
         this.lastSnapshot = message.snapshot;
