@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { DatagramLimits } from '@echoplex/protocol';
 import { DatagramHandler } from './datagram-handler.js';
 import { type DatagramThreadSetup, exactBytes, type FromDatagramThread, type ToDatagramThread } from './datagram-threads.js';
-import type { ServerInfo } from './server-view.js';
+import { RemoteView } from './server-view.js';
 import { ServerStats } from './stats.js';
 
 const port = parentPort;
@@ -15,22 +15,15 @@ if (port === null) throw new Error('datagram-thread.js runs as a worker thread o
 const setup = workerData as DatagramThreadSetup;
 const limits: DatagramLimits = setup.limits;
 const stats = new ServerStats();
-const infoCalls = new Map<number, (info: ServerInfo) => void>();
-let nextCall = 0;
 const post = (message: FromDatagramThread): void => port.postMessage(message);
+/** INFO is the whole server's: the owner of the socket answers it. */
+const view = new RemoteView(post, () => stats.snapshot());
 
 const handler = new DatagramHandler({
   limits,
   stats,
   servedBy: setup.servedBy,
-  server: {
-    info: (done) => {
-      nextCall += 1;
-      infoCalls.set(nextCall, done);
-      post({ kind: 'info', call: nextCall });
-    },
-    metrics: (done) => done(''),
-  },
+  server: view,
 });
 
 port.on('message', (message: ToDatagramThread) => {
@@ -40,14 +33,10 @@ port.on('message', (message: ToDatagramThread) => {
         post({ kind: 'reply', id: message.id, bytes: reply === undefined ? null : exactBytes(reply) }),
       );
       return;
-    case 'info': {
-      const done = infoCalls.get(message.call);
-      infoCalls.delete(message.call);
-      done?.(message.info);
-      return;
-    }
+    case 'info':
+    case 'metrics':
     case 'stats':
-      post({ kind: 'stats', call: message.call, snapshot: stats.snapshot() });
+      view.receive(message);
       return;
   }
 });

@@ -8,8 +8,8 @@
 import { Worker } from 'node:worker_threads';
 import type { DatagramLimits } from '@echoplex/protocol';
 import type { DatagramServe } from './datagram-endpoint.js';
-import type { ServerInfo, ServerView } from './server-view.js';
-import { ServerStats, type StatsSnapshot } from './stats.js';
+import { type ServerView, type ViewChannel, type ViewFromParent, ViewRelay, type ViewToParent } from './server-view.js';
+import type { StatsSnapshot } from './stats.js';
 
 /** What a datagram thread is started with. */
 export interface DatagramThreadSetup {
@@ -17,15 +17,10 @@ export interface DatagramThreadSetup {
   readonly servedBy: string;
 }
 
-export type ToDatagramThread =
-  | { readonly kind: 'datagram'; readonly id: number; readonly bytes: Uint8Array }
-  | { readonly kind: 'info'; readonly call: number; readonly info: ServerInfo }
-  | { readonly kind: 'stats'; readonly call: number };
+/** Besides datagrams and replies, the server-view messages (INFO answered, counters asked for). */
+export type ToDatagramThread = { readonly kind: 'datagram'; readonly id: number; readonly bytes: Uint8Array } | ViewFromParent;
 
-export type FromDatagramThread =
-  | { readonly kind: 'reply'; readonly id: number; readonly bytes: Uint8Array | null }
-  | { readonly kind: 'info'; readonly call: number }
-  | { readonly kind: 'stats'; readonly call: number; readonly snapshot: StatsSnapshot };
+export type FromDatagramThread = { readonly kind: 'reply'; readonly id: number; readonly bytes: Uint8Array | null } | ViewToParent;
 
 export interface DatagramThreadsOptions {
   /** Threads at most. */
@@ -49,7 +44,7 @@ interface DatagramThread {
   readonly worker: Worker;
   readonly index: number;
   readonly answers: Map<number, Answer>;
-  readonly statsCalls: Map<number, (snapshot: StatsSnapshot) => void>;
+  readonly view: ViewChannel;
 }
 
 /** The bytes alone, so that posting them copies no more than they hold (a pooled Buffer is a view into 8 KiB). */
@@ -62,11 +57,12 @@ export class DatagramThreads {
   private readonly threads: DatagramThread[] = [];
   private readonly waiting: { bytes: Buffer; answer: Answer }[] = [];
   private nextId = 0;
-  private nextCall = 0;
   private nextIndex = 0;
   private closed = false;
+  private readonly view: ViewRelay;
 
   constructor(private readonly options: DatagramThreadsOptions) {
+    this.view = new ViewRelay(options.server);
     if (options.startAll) for (let i = 0; i < options.threads; i++) this.start();
   }
 
@@ -84,18 +80,10 @@ export class DatagramThreads {
     else answer(undefined);
   };
 
-  /** Every thread's counters, for /metrics. */
+  /** Every thread's counters, for /metrics (one busy past STATS_TIMEOUT_MS counts as the last it sent). */
   async snapshots(): Promise<StatsSnapshot[]> {
-    return Promise.all(
-      this.threads.map(
-        (thread) =>
-          new Promise<StatsSnapshot>((resolve) => {
-            this.nextCall += 1;
-            thread.statsCalls.set(this.nextCall, resolve);
-            thread.worker.postMessage({ kind: 'stats', call: this.nextCall } satisfies ToDatagramThread);
-          }),
-      ),
-    );
+    const snapshots = await Promise.all(this.threads.map((thread) => thread.view.stats()));
+    return snapshots.filter((snapshot) => snapshot !== undefined);
   }
 
   /** Stops the threads; datagrams they held are dropped. */
@@ -126,7 +114,8 @@ export class DatagramThreads {
     this.nextIndex += 1;
     const setup: DatagramThreadSetup = { limits: this.options.limits, servedBy: `${this.options.label} ${this.nextIndex}` };
     const worker = new Worker(THREAD_ENTRY, { workerData: setup });
-    const thread: DatagramThread = { worker, index: this.nextIndex, answers: new Map(), statsCalls: new Map() };
+    const view = this.view.connect((message) => worker.postMessage(message satisfies ToDatagramThread));
+    const thread: DatagramThread = { worker, index: this.nextIndex, answers: new Map(), view };
     this.threads.push(thread);
     worker.on('message', (message: FromDatagramThread) => this.receive(thread, message));
     // A thread that dies loses only the datagrams it held; the next datagram starts another.
@@ -148,16 +137,10 @@ export class DatagramThreads {
         return;
       }
       case 'info':
-        this.options.server.info((info) =>
-          thread.worker.postMessage({ kind: 'info', call: message.call, info } satisfies ToDatagramThread),
-        );
+      case 'metrics':
+      case 'stats':
+        thread.view.receive(message);
         return;
-      case 'stats': {
-        const done = thread.statsCalls.get(message.call);
-        thread.statsCalls.delete(message.call);
-        done?.(message.snapshot);
-        return;
-      }
     }
   }
 
@@ -166,9 +149,8 @@ export class DatagramThreads {
     if (at !== -1) this.threads.splice(at, 1);
     for (const answer of thread.answers.values()) answer(undefined);
     thread.answers.clear();
-    // Its counters die with it: a scrape waiting on it gets zeros.
-    for (const done of thread.statsCalls.values()) done(new ServerStats().snapshot());
-    thread.statsCalls.clear();
+    // Its counters die with it: a scrape waiting on it counts none from it.
+    thread.view.close();
     if (!this.closed && this.options.startAll) this.start();
   }
 }
