@@ -24,6 +24,7 @@ import {
   ServerStats,
   type ServerView,
   SocketSessions,
+  serverInfo,
   sumSnapshots,
 } from '@echoplex/core';
 import { CachedThreadPool } from './thread-pool.js';
@@ -84,21 +85,12 @@ const view: ServerView = {
 const refusals = new SocketSessions({ limits: config, hub: chat.hub, server: view, stats, servedBy: 'main thread' });
 
 function info(): ServerInfo {
-  return {
-    model: MODEL,
-    pid: process.pid,
-    threads: pool.liveThreads + datagramThreads.size,
-    processes: 1,
-    connections: pool.connections,
-    rooms: chat.roomCount(),
-    hub: chat.name,
-    node: chat.node,
-    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-    protocol: 1,
-    threadsBusy: pool.busyThreads,
-    threadLimit: flags.threads,
-    connectionsWaiting: pool.waitingConnections,
-  };
+  const threads = pool.liveThreads + datagramThreads.size;
+  return serverInfo(
+    chat,
+    { model: MODEL, startedAt, threads, processes: 1, connections: pool.connections },
+    { threadsBusy: pool.busyThreads, threadLimit: flags.threads, connectionsWaiting: pool.waitingConnections },
+  );
 }
 
 async function renderMetrics(): Promise<string> {
