@@ -143,7 +143,7 @@ await runServer({
   listener,
   connections: () => pool.connections,
   drain: async (drainTimeoutMs) => {
-    await Promise.all([pool.shutdown(drainTimeoutMs), refusals.shutdown(drainTimeoutMs), datagramThreads.close()]);
+    await Promise.all([pool.drain(drainTimeoutMs), refusals.drain(drainTimeoutMs), datagramThreads.close()]);
     await chat.close();
   },
   announce: { hub: chat.name, node: chat.node, threads: flags.threads },

@@ -176,7 +176,7 @@ export class CachedThreadPool {
    * will take it now), else it just closes; served ones shut down. Resolves when all
    * sockets closed or the time is up.
    */
-  async shutdown(drainTimeoutMs: number): Promise<void> {
+  async drain(drainTimeoutMs: number): Promise<void> {
     this.shuttingDown = true;
     for (const pump of this.waiting.splice(0)) {
       this.stopWaiting(pump);

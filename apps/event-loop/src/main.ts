@@ -72,7 +72,7 @@ await runServer({
   listener,
   connections: () => sessions.connections,
   drain: async (drainTimeoutMs) => {
-    await sessions.shutdown(drainTimeoutMs);
+    await sessions.drain(drainTimeoutMs);
     await chat.close();
   },
   announce: { hub: chat.name, node: chat.node },

@@ -167,7 +167,7 @@ async function drain(timeoutMs: number): Promise<void> {
   if (draining) return;
   draining = true;
   await new Promise((resolve) => setTimeout(resolve, Math.min(HANDOVER_GRACE_MS, timeoutMs)));
-  await sessions.shutdown(timeoutMs);
+  await sessions.drain(timeoutMs);
   exit();
 }
 

@@ -145,7 +145,7 @@ await runServer({
   connections: () => pool.connections,
   start: () => pool.start(),
   drain: async (drainTimeoutMs) => {
-    await Promise.all([pool.drain(drainTimeoutMs), refusals.shutdown(drainTimeoutMs)]);
+    await Promise.all([pool.drain(drainTimeoutMs), refusals.drain(drainTimeoutMs)]);
     await chat.close();
   },
   announce: { hub: chat.name, node: chat.node, mode: flags.mode },

@@ -182,7 +182,7 @@ export class SocketSessions {
   }
 
   /** Shuts every session down, and resolves once all sockets closed or `drainTimeoutMs` passed (the rest are destroyed). */
-  async shutdown(drainTimeoutMs: number): Promise<void> {
+  async drain(drainTimeoutMs: number): Promise<void> {
     for (const connection of [...this.open]) connection.session.shutdown();
     await this.open.drain(drainTimeoutMs);
   }
