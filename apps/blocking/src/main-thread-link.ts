@@ -5,19 +5,18 @@
  * blocking call it is in: recv, sendall, a hub call, or waiting for its next connection.
  */
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
-import type { HubEvent, ServerInfo, StatsSnapshot } from '@echoplex/core/sessions';
+import { type HubEvent, RemoteView, type ServerInfo, type StatsSnapshot } from '@echoplex/core/sessions';
 import type { FromThread, ToThread } from './messages.js';
 import type { ConnectionBuffers, Doorbell } from './shared-buffers.js';
 
 export type Assignment = Extract<ToThread, { kind: 'serve' }>;
-type Reply = Extract<ToThread, { kind: 'info' | 'metrics' }>;
 
 export class MainThreadLink {
   private readonly outbox: FromThread[] = [];
   private readonly inbox: ToThread[] = [];
   private batchesTaken = 0;
-  private nextCall = 1;
-  private readonly replies = new Map<number, (reply: Reply) => void>();
+  /** INFO, /metrics and this thread's counters, asked of and by the main thread. */
+  private readonly view: RemoteView;
   private next: Assignment | 'retire' | undefined;
   /** The thread moved bytes the main thread has not been told about yet. */
   private unannounced = false;
@@ -33,8 +32,10 @@ export class MainThreadLink {
     private readonly buffers: ConnectionBuffers,
     private readonly doorbell: Doorbell,
     private readonly slot: number,
-    private readonly snapshot: () => StatsSnapshot,
-  ) {}
+    snapshot: () => StatsSnapshot,
+  ) {
+    this.view = new RemoteView((message) => this.post(message), snapshot);
+  }
 
   /** Queues a message; it leaves with the batch, before the thread next sleeps. */
   post(message: FromThread): void {
@@ -82,16 +83,12 @@ export class MainThreadLink {
 
   /** INFO: a blocking call to the main thread, which sees the whole server. */
   requestInfo(): ServerInfo {
-    const reply = this.request((call) => ({ kind: 'info', call }));
-    if (reply.kind !== 'info') throw new Error(`expected an info reply, got ${reply.kind}`);
-    return reply.info;
+    return this.await<ServerInfo>((done) => this.view.info(done));
   }
 
   /** /metrics: a blocking call; the main thread asks every thread for its counters. */
   requestMetrics(): string {
-    const reply = this.request((call) => ({ kind: 'metrics', call }));
-    if (reply.kind !== 'metrics') throw new Error(`expected a metrics reply, got ${reply.kind}`);
-    return reply.text;
+    return this.await<string>((done) => this.view.metrics(done));
   }
 
   /** Idle: blocks until the main thread hands over a connection (or retires the thread: undefined). */
@@ -102,15 +99,16 @@ export class MainThreadLink {
     return next === 'retire' ? undefined : next;
   }
 
-  private request(ask: (call: number) => FromThread): Reply {
-    const call = this.nextCall++;
-    let answer: Reply | undefined;
-    this.replies.set(call, (reply) => {
-      answer = reply;
+  /** Asks, then blocks until the answer is in. */
+  private await<T>(ask: (done: (answer: T) => void) => void): T {
+    let answered = false;
+    let answer: T | undefined;
+    ask((value) => {
+      answered = true;
+      answer = value;
     });
-    this.post(ask(call));
-    this.block(() => answer !== undefined);
-    return answer as Reply;
+    this.block(() => answered);
+    return answer as T;
   }
 
   /** Runs, in order, every message the main thread sent. One that throws leaves the rest for the next call. */
@@ -146,14 +144,9 @@ export class MainThreadLink {
         this.onShutdown();
         return;
       case 'info':
-      case 'metrics': {
-        const done = this.replies.get(message.call);
-        this.replies.delete(message.call);
-        done?.(message);
-        return;
-      }
-      case 'report':
-        this.post({ kind: 'stats', snapshot: this.snapshot() });
+      case 'metrics':
+      case 'stats':
+        this.view.receive(message);
         return;
     }
   }

@@ -58,6 +58,13 @@ const startedAt = Date.now();
 /** The main thread's own counters: connections it answered BUSY. */
 const stats = new ServerStats();
 const metrics = new MetricsExporter(MODEL);
+
+const view: ServerView = {
+  info: (done) => done(info()),
+  metrics: (done) => {
+    void renderMetrics().then(done);
+  },
+};
 // With --hub, waits up to 10 s for Redis, else exits 1 naming it. Only the main thread talks to it.
 const chat = await openHub(config.hub, logger).catch((error: unknown) => exitOnStartupError(MODEL, error));
 const relay = new HubRelay(chat.hub);
@@ -72,15 +79,8 @@ const pool = new CachedThreadPool({
   injectFaults: flags['inject-faults'],
   relay,
   logger,
-  info,
-  metrics: renderMetrics,
+  server: view,
 });
-const view: ServerView = {
-  info: (done) => done(info()),
-  metrics: (done) => {
-    void renderMetrics().then(done);
-  },
-};
 // Over --max-connections, the main thread answers BUSY itself: no thread is spent on a refusal.
 const refusals = new SocketSessions({ limits: config, hub: chat.hub, server: view, stats, servedBy: 'main thread' });
 
@@ -94,10 +94,10 @@ function info(): ServerInfo {
 }
 
 async function renderMetrics(): Promise<string> {
-  const [snapshots, udpSnapshots] = await Promise.all([pool.snapshots(), datagramThreads.snapshots()]);
+  const [threadStats, udpStats] = await Promise.all([pool.stats(), datagramThreads.snapshots()]);
   return metrics.render({
     connections: pool.connections,
-    stats: sumSnapshots([stats.snapshot(), ...snapshots, ...udpSnapshots]),
+    stats: sumSnapshots([stats.snapshot(), threadStats, ...udpStats]),
     hub: chat.counters(),
     gauges: {
       echoplex_threads: { help: 'Handler threads alive', values: [{ value: pool.liveThreads }] },

@@ -4,7 +4,7 @@
  * more than the messages in it.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { HubCall, HubEvent, PeerName, ServerInfo, SessionLimits, StatsSnapshot } from '@echoplex/core';
+import type { HubCall, HubEvent, PeerName, SessionLimits, StatsSnapshot, ViewFromParent, ViewToParent } from '@echoplex/core';
 
 export type { PeerName };
 
@@ -18,19 +18,16 @@ export type ToThread =
   | { readonly kind: 'serve'; readonly id: number; readonly peer: PeerName; readonly acceptedAt: number }
   | { readonly kind: 'hub'; readonly event: HubEvent }
   | { readonly kind: 'shutdown' }
-  | { readonly kind: 'info'; readonly call: number; readonly info: ServerInfo }
-  | { readonly kind: 'metrics'; readonly call: number; readonly text: string }
-  /** Send a stats snapshot, for /metrics. */
-  | { readonly kind: 'report' }
+  /** INFO and /metrics answered, or counters asked for: core's server-view messages. */
+  | ViewFromParent
   /** Idle too long: end the thread. */
   | { readonly kind: 'retire' };
 
 /** Handler thread -> main thread. */
 export type FromThread =
   | { readonly kind: 'hub'; readonly call: HubCall }
-  | { readonly kind: 'info'; readonly call: number }
-  | { readonly kind: 'metrics'; readonly call: number }
-  | { readonly kind: 'stats'; readonly snapshot: StatsSnapshot }
+  /** INFO and /metrics asked, or counters sent: core's server-view messages. */
+  | ViewToParent
   /** The handler closed its socket: send what is in the ring, then `tail`, then FIN. */
   | { readonly kind: 'close'; readonly tail: Uint8Array }
   /** The thread loaded its code and waits for its first connection (what --prestart waits for at boot). */

@@ -12,12 +12,15 @@ import {
   type HubChannel,
   type HubRelay,
   type Logger,
+  OpenSockets,
+  RetiredStats,
   refusalBytes,
-  type ServerInfo,
-  ServerStats,
+  type ServerStats,
+  type ServerView,
   type SessionLimits,
   type StatsSnapshot,
-  sumSnapshots,
+  type ViewChannel,
+  ViewRelay,
 } from '@echoplex/core';
 import type { FromThread, ThreadData, ToThread } from './messages.js';
 import { ConnectionBuffers, Doorbell } from './shared-buffers.js';
@@ -27,8 +30,6 @@ import { SocketPump } from './socket-pump.js';
 const KEEP_ALIVE_MS = 60_000;
 /** Threads --prestart boots at once: 100 started all at once took 35 s to load, two at a time 13-20 s (a loaded machine). */
 const PRESTART_LANES = 2;
-/** How long /metrics waits for a busy thread's counters before using the last ones it sent. */
-const REPORT_TIMEOUT_MS = 250;
 
 export interface ThreadPoolOptions {
   readonly maxThreads: number;
@@ -43,8 +44,7 @@ export interface ThreadPoolOptions {
   readonly relay: HubRelay;
   readonly logger: Logger;
   /** The server-wide INFO and /metrics, which threads ask the main thread for. */
-  readonly info: () => ServerInfo;
-  readonly metrics: () => Promise<string>;
+  readonly server: ServerView;
 }
 
 interface HandlerThread {
@@ -56,10 +56,11 @@ interface HandlerThread {
   readonly port: MessagePort;
   readonly buffers: ConnectionBuffers;
   readonly channel: HubChannel;
+  /** INFO, /metrics and its counters across the port. */
+  readonly view: ViewChannel;
   readonly outbox: ToThread[];
   state: 'busy' | 'idle' | 'retiring';
   pump: SocketPump | undefined;
-  snapshot: StatsSnapshot | undefined;
   retireTimer: NodeJS.Timeout | undefined;
   /** Called once the thread has loaded and waits for a connection. */
   onReady: (() => void) | undefined;
@@ -74,7 +75,7 @@ export class CachedThreadPool {
   private readonly waiting: SocketPump[] = [];
   /** Each waiting connection's deadline: --idle-timeout after it was accepted. */
   private readonly waitTimers = new Map<SocketPump, NodeJS.Timeout>();
-  private readonly open = new Set<SocketPump>();
+  private readonly open = new OpenSockets<SocketPump>((pump) => pump.destroy());
   private readonly freeSlots: number[] = [];
   private nextSlot = 0;
   /** Connections a thread serves that it has not closed yet. */
@@ -83,12 +84,12 @@ export class CachedThreadPool {
   private readonly dirty = new Set<HandlerThread>();
   private readonly toWake = new Set<ConnectionBuffers>();
   /** Counters of threads that ended. */
-  private retired: StatsSnapshot = new ServerStats().snapshot();
-  private readonly reports = new Set<{ readonly missing: Set<HandlerThread>; readonly done: () => void }>();
+  private readonly retired = new RetiredStats();
+  private readonly view: ViewRelay;
   private shuttingDown = false;
-  private drained: (() => void) | undefined;
 
   constructor(private readonly options: ThreadPoolOptions) {
+    this.view = new ViewRelay(options.server);
     this.doorbell = Doorbell.forThreads(options.maxThreads);
     void this.doorbell.watch((slot) => this.service(slot));
   }
@@ -155,20 +156,9 @@ export class CachedThreadPool {
     await Promise.all(Array.from({ length: Math.min(PRESTART_LANES, total) }, lane));
   }
 
-  /** Counters of every thread, live or ended; a thread busy computing answers late, so its last counters stand in. */
-  async snapshots(): Promise<StatsSnapshot[]> {
-    const live = [...this.threads.values()];
-    await new Promise<void>((resolve) => {
-      const report = { missing: new Set(live), done: resolve };
-      if (live.length === 0) return resolve();
-      this.reports.add(report);
-      for (const thread of live) this.post(thread, { kind: 'report' });
-      setTimeout(() => {
-        this.reports.delete(report);
-        resolve();
-      }, REPORT_TIMEOUT_MS).unref();
-    });
-    return [this.retired, ...live.flatMap((thread) => (thread.snapshot === undefined ? [] : [thread.snapshot]))];
+  /** Counters of every thread, live or ended, summed; a thread busy computing answers late, so its last counters stand in. */
+  async stats(): Promise<StatsSnapshot> {
+    return this.retired.plus(await Promise.all([...this.threads.values()].map((thread) => thread.view.stats())));
   }
 
   /**
@@ -184,15 +174,7 @@ export class CachedThreadPool {
       pump.close(received.length === 0 ? EMPTY : refusalBytes(received, 'SHUTTING_DOWN', 'the server is shutting down'));
     }
     for (const thread of this.threads.values()) if (thread.pump !== undefined) this.post(thread, { kind: 'shutdown' });
-    if (this.open.size === 0) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, drainTimeoutMs);
-      this.drained = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    for (const pump of this.open) pump.destroy();
+    await this.open.drain(drainTimeoutMs);
   }
 
   private start(): HandlerThread {
@@ -217,10 +199,10 @@ export class CachedThreadPool {
       port: port1,
       buffers,
       channel: this.options.relay.connect((event) => this.post(thread, { kind: 'hub', event })),
+      view: this.view.connect((message) => this.post(thread, message)),
       outbox,
       state: 'busy',
       pump: undefined,
-      snapshot: undefined,
       retireTimer: undefined,
       onReady: undefined,
     };
@@ -282,14 +264,9 @@ export class CachedThreadPool {
         this.options.relay.handle(thread.channel, message.call);
         return;
       case 'info':
-        this.post(thread, { kind: 'info', call: message.call, info: this.options.info() });
-        return;
       case 'metrics':
-        void this.options.metrics().then((text) => this.post(thread, { kind: 'metrics', call: message.call, text }));
-        return;
       case 'stats':
-        thread.snapshot = message.snapshot;
-        this.reported(thread);
+        thread.view.receive(message);
         return;
       case 'close': {
         const { pump } = thread;
@@ -300,7 +277,7 @@ export class CachedThreadPool {
         return;
       }
       case 'idle':
-        thread.snapshot = message.snapshot;
+        thread.view.lastSnapshot = message.snapshot;
         this.release(thread);
         return;
       case 'ready':
@@ -349,14 +326,14 @@ export class CachedThreadPool {
     this.dirty.delete(thread);
     thread.port.close();
     this.options.relay.disconnect(thread.channel);
-    if (thread.snapshot !== undefined) this.retired = sumSnapshots([this.retired, thread.snapshot]);
+    thread.view.close();
+    this.retired.add(thread.view.lastSnapshot);
     const { pump } = thread;
     if (pump !== undefined) {
       thread.pump = undefined;
       this.serving -= 1;
       pump.destroy();
     }
-    this.reported(thread);
     const next = this.shuttingDown ? undefined : this.waiting.shift();
     if (next !== undefined) this.assign(this.start(), next);
   }
@@ -366,16 +343,6 @@ export class CachedThreadPool {
     this.stopWaiting(pump);
     const index = this.waiting.indexOf(pump);
     if (index >= 0) this.waiting.splice(index, 1);
-    if (this.open.size === 0) this.drained?.();
-  }
-
-  private reported(thread: HandlerThread): void {
-    for (const report of this.reports) {
-      report.missing.delete(thread);
-      if (report.missing.size > 0) continue;
-      this.reports.delete(report);
-      report.done();
-    }
   }
 
   /** Queues a message for the thread; everything queued in one turn of the event loop crosses as one batch. */
