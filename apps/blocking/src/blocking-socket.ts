@@ -11,7 +11,6 @@
 
 import { type HandlerSocket, SocketError, SocketTimeout } from '@echoplex/core/sessions';
 import type { MainThreadLink } from './main-thread-link.js';
-import type { PeerName } from './messages.js';
 import { type ConnectionBuffers, PeerState } from './shared-buffers.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -28,7 +27,6 @@ export class BlockingSocket implements HandlerSocket {
   constructor(
     private readonly buffers: ConnectionBuffers,
     private readonly link: MainThreadLink,
-    private readonly peer: PeerName,
   ) {}
 
   /** Up to `maxBytes` bytes; b'' once the peer closed (or this socket was closed while waiting). */
@@ -97,14 +95,6 @@ export class BlockingSocket implements HandlerSocket {
   /** Seconds, as in Python: null blocks forever, 0 never blocks. */
   settimeout(seconds: number | null): void {
     this.timeoutMs = seconds === null ? undefined : Math.max(0, seconds * 1000);
-  }
-
-  gettimeout(): number | null {
-    return this.timeoutMs === undefined ? null : this.timeoutMs / 1000;
-  }
-
-  getpeername(): PeerName {
-    return this.peer;
   }
 
   private moveUnsent(): void {

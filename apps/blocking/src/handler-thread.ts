@@ -76,7 +76,7 @@ function handle(socket: BlockingSocket, id: number, waitedMs: number): void {
 
 link.post({ kind: 'ready' });
 for (let job = link.nextConnection(); job !== undefined; job = link.nextConnection()) {
-  handle(new BlockingSocket(buffers, link, job.peer), job.id, Math.max(0, performance.timeOrigin + performance.now() - job.acceptedAt));
+  handle(new BlockingSocket(buffers, link), job.id, Math.max(0, performance.timeOrigin + performance.now() - job.acceptedAt));
   link.post({ kind: 'idle', snapshot: stats.snapshot() });
 }
 link.flush();

@@ -4,9 +4,7 @@
  * more than the messages in it.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { HubCall, HubEvent, PeerName, SessionLimits, StatsSnapshot, ViewFromParent, ViewToParent } from '@echoplex/core';
-
-export type { PeerName };
+import type { HubCall, HubEvent, SessionLimits, StatsSnapshot, ViewFromParent, ViewToParent } from '@echoplex/core';
 
 /** Main thread -> handler thread. */
 export type ToThread =
@@ -15,7 +13,7 @@ export type ToThread =
    * epoch: threads have clocks of their own) starts its idle clock, so neither its wait nor
    * this thread's start-up is free time for a slow client.
    */
-  | { readonly kind: 'serve'; readonly id: number; readonly peer: PeerName; readonly acceptedAt: number }
+  | { readonly kind: 'serve'; readonly id: number; readonly acceptedAt: number }
   | { readonly kind: 'hub'; readonly event: HubEvent }
   | { readonly kind: 'shutdown' }
   /** INFO and /metrics answered, or counters asked for: core's server-view messages. */

@@ -6,7 +6,6 @@
  */
 import type { Socket } from 'node:net';
 import { closeLingering, OUTPUT_HIGH_WATER } from '@echoplex/core';
-import type { PeerName } from './messages.js';
 import { type ConnectionBuffers, PeerState, RING_BYTES } from './shared-buffers.js';
 
 export class SocketPump {
@@ -46,10 +45,6 @@ export class SocketPump {
       }
       this.onGone(this);
     });
-  }
-
-  get peerName(): PeerName {
-    return { address: this.socket.remoteAddress ?? '', port: this.socket.remotePort ?? 0 };
   }
 
   /** What arrived while it waited for a thread (at most a ring's worth), for the dialect of a refusal. */

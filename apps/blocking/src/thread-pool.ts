@@ -235,7 +235,7 @@ export class CachedThreadPool {
     thread.buffers.reset();
     pump.attach(thread.buffers);
     // The time it waited counts against its idle timeout, as if a thread had served it from the accept.
-    this.post(thread, { kind: 'serve', id: pump.id, peer: pump.peerName, acceptedAt: performance.timeOrigin + pump.acceptedAt });
+    this.post(thread, { kind: 'serve', id: pump.id, acceptedAt: performance.timeOrigin + pump.acceptedAt });
   }
 
   /** No thread for it now: it waits in line, and is turned away with ERR BUSY if none frees up within --idle-timeout. */
