@@ -5,7 +5,7 @@
  * blocking call it is in: recv, sendall, a hub call, or waiting for its next connection.
  */
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
-import { type HubEvent, RemoteView, type ServerInfo, type StatsSnapshot } from '@echoplex/core/sessions';
+import { type HubEvent, isViewMessage, RemoteView, type ServerInfo, type StatsSnapshot } from '@echoplex/core/sessions';
 import type { FromThread, ToThread } from './messages.js';
 import type { ConnectionBuffers, Doorbell } from './shared-buffers.js';
 
@@ -129,6 +129,7 @@ export class MainThreadLink {
   }
 
   private route(message: ToThread): void {
+    if (isViewMessage(message)) return this.view.receive(message);
     switch (message.kind) {
       case 'serve':
         this.next = message;
@@ -142,11 +143,6 @@ export class MainThreadLink {
       case 'shutdown':
         this.shuttingDown = true;
         this.onShutdown();
-        return;
-      case 'info':
-      case 'metrics':
-      case 'stats':
-        this.view.receive(message);
         return;
     }
   }

@@ -11,6 +11,7 @@ import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import {
   type HubChannel,
   type HubRelay,
+  isViewMessage,
   type Logger,
   OpenSockets,
   RetiredStats,
@@ -259,14 +260,10 @@ export class CachedThreadPool {
   }
 
   private handle(thread: HandlerThread, message: FromThread): void {
+    if (isViewMessage(message)) return thread.view.receive(message);
     switch (message.kind) {
       case 'hub':
         this.options.relay.handle(thread.channel, message.call);
-        return;
-      case 'info':
-      case 'metrics':
-      case 'stats':
-        thread.view.receive(message);
         return;
       case 'close': {
         const { pump } = thread;

@@ -8,6 +8,7 @@ import { Socket } from 'node:net';
 import {
   closeLingering,
   type HubCall,
+  isViewMessage,
   OUTPUT_HIGH_WATER,
   RemoteHub,
   RemoteView,
@@ -173,17 +174,13 @@ async function drain(timeoutMs: number): Promise<void> {
 
 process.on('message', (message: unknown, handle: unknown) => {
   if (!isToChild(message)) return;
+  if (isViewMessage(message)) return view.receive(message);
   switch (message.kind) {
     case 'connection':
       if (handle instanceof Socket) serve(handle, message.id, message.busy, message.waitedMs);
       break;
     case 'hub':
       hub.receive(message.event);
-      break;
-    case 'info':
-    case 'metrics':
-    case 'stats':
-      view.receive(message);
       break;
     case 'drain':
       void drain(message.timeoutMs);

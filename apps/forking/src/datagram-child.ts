@@ -3,7 +3,7 @@
  * UDP child shares, answers each datagram itself, and sends the reply from that socket. The
  * kernel gives each datagram to whichever child asks first: the parent never touches one.
  */
-import { DatagramEndpoint, DatagramHandler, RemoteView, ServerStats } from '@echoplex/core/sessions';
+import { DatagramEndpoint, DatagramHandler, isViewMessage, RemoteView, ServerStats } from '@echoplex/core/sessions';
 import type { DatagramChildConfig, FromDatagramChild, ToDatagramChild } from './datagram-children.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as DatagramChildConfig;
@@ -23,15 +23,11 @@ const handler = new DatagramHandler({
 const endpoint = new DatagramEndpoint({ host: '', port: 0, stats, serve: (datagram, answer) => handler.handle(datagram, answer) });
 
 process.on('message', (message: ToDatagramChild, handle?: object) => {
+  if (isViewMessage(message)) return view.receive(message);
   switch (message.kind) {
     case 'socket':
       if (handle === undefined) throw new Error('the parent sent no UDP handle');
       void endpoint.bindShared(handle).then(() => send({ kind: 'ready' }));
-      return;
-    case 'info':
-    case 'metrics':
-    case 'stats':
-      view.receive(message);
       return;
     case 'stop':
       void endpoint.close().then(() => process.exit(0));

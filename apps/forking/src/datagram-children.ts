@@ -7,7 +7,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import dgram from 'node:dgram';
 import type { DatagramListener, ServerView, SessionLimits, StatsSnapshot, ViewChannel, ViewFromParent, ViewToParent } from '@echoplex/core';
-import { ListenError, ViewRelay } from '@echoplex/core';
+import { isViewMessage, ListenError, ViewRelay } from '@echoplex/core';
 
 export interface DatagramChildConfig {
   readonly limits: SessionLimits;
@@ -117,14 +117,10 @@ export class DatagramChildren implements DatagramListener {
         reject(new Error(`UDP child ${child.pid} exited (code ${code}, signal ${signal}) before it was ready`)),
       );
       child.on('message', (message: FromDatagramChild) => {
+        if (isViewMessage(message)) return view.receive(message);
         switch (message.kind) {
           case 'ready':
             resolve();
-            return;
-          case 'info':
-          case 'metrics':
-          case 'stats':
-            view.receive(message);
             return;
         }
       });

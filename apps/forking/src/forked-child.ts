@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import {
   type HubChannel,
   type HubRelay,
+  isViewMessage,
   ServerStats,
   type ServerView,
   type StatsSnapshot,
@@ -126,17 +127,13 @@ export class ForkedChild {
   }
 
   private handle(message: Exclude<ToParent, { kind: 'ready' }>): void {
+    if (isViewMessage(message)) return this.view.receive(message);
     switch (message.kind) {
       case 'hub':
         this.relay.handleAll(this.channel, message.calls);
         break;
       case 'released':
         this.counted.delete(message.id);
-        break;
-      case 'info':
-      case 'metrics':
-      case 'stats':
-        this.view.receive(message);
         break;
       case 'exiting':
         this.view.lastSnapshot = message.snapshot;

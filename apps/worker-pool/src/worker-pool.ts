@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import {
   type HubChannel,
   type HubRelay,
+  isViewMessage,
   type Logger,
   OpenSockets,
   RetiredStats,
@@ -81,6 +82,7 @@ class PoolWorker implements RecordSink {
   }
 
   private onMessage(message: FromWorker): void {
+    if (isViewMessage(message)) return this.view.receive(message);
     switch (message.kind) {
       case 'ready':
         this.ready = true;
@@ -95,11 +97,6 @@ class PoolWorker implements RecordSink {
           // A hub call the authority cannot apply is a bug, but it must not take the whole server down.
           this.logger.error({ err: error, calls: message.calls, worker: this.setup.index }, 'hub call failed');
         }
-        return;
-      case 'info':
-      case 'metrics':
-      case 'stats':
-        this.view.receive(message);
         return;
     }
   }

@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import {
   type HubCall,
   IdleTimer,
+  isViewMessage,
   OUTPUT_HIGH_WATER,
   RemoteHub,
   RemoteView,
@@ -178,17 +179,13 @@ function onRecord(op: Op, id: number, value: number, payload: Buffer | undefined
 }
 
 port.on('message', (message: ToWorker) => {
+  if (isViewMessage(message)) return view.receive(message);
   switch (message.kind) {
     case 'records':
       readRecords(message.packed, onRecord);
       return;
     case 'hub':
       hub.receive(message.event);
-      return;
-    case 'info':
-    case 'metrics':
-    case 'stats':
-      view.receive(message);
       return;
     case 'shutdown':
       for (const connection of connections.values()) connection.session.shutdown();

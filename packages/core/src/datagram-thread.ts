@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { DatagramLimits } from '@echoplex/protocol';
 import { DatagramHandler } from './datagram-handler.js';
 import { type DatagramThreadSetup, exactBytes, type FromDatagramThread, type ToDatagramThread } from './datagram-threads.js';
-import { RemoteView } from './server-view.js';
+import { isViewMessage, RemoteView } from './server-view.js';
 import { ServerStats } from './stats.js';
 
 const port = parentPort;
@@ -27,16 +27,12 @@ const handler = new DatagramHandler({
 });
 
 port.on('message', (message: ToDatagramThread) => {
+  if (isViewMessage(message)) return view.receive(message);
   switch (message.kind) {
     case 'datagram':
       handler.handle(Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength), (reply) =>
         post({ kind: 'reply', id: message.id, bytes: reply === undefined ? null : exactBytes(reply) }),
       );
-      return;
-    case 'info':
-    case 'metrics':
-    case 'stats':
-      view.receive(message);
       return;
   }
 });

@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import type { DatagramLimits } from '@echoplex/protocol';
 import type { DatagramServe } from './datagram-endpoint.js';
-import { type ServerView, type ViewChannel, type ViewFromParent, ViewRelay, type ViewToParent } from './server-view.js';
+import { isViewMessage, type ServerView, type ViewChannel, type ViewFromParent, ViewRelay, type ViewToParent } from './server-view.js';
 import type { StatsSnapshot } from './stats.js';
 
 /** What a datagram thread is started with. */
@@ -125,6 +125,7 @@ export class DatagramThreads {
   }
 
   private receive(thread: DatagramThread, message: FromDatagramThread): void {
+    if (isViewMessage(message)) return thread.view.receive(message);
     switch (message.kind) {
       case 'reply': {
         const answer = thread.answers.get(message.id);
@@ -136,11 +137,6 @@ export class DatagramThreads {
         if (next !== undefined) this.hand(thread, next.bytes, next.answer);
         return;
       }
-      case 'info':
-      case 'metrics':
-      case 'stats':
-        thread.view.receive(message);
-        return;
     }
   }
 

@@ -31,6 +31,13 @@ export type ViewFromParent =
   | { readonly kind: 'metrics'; readonly call: number; readonly text: string }
   | { readonly kind: 'stats'; readonly call: number };
 
+const VIEW_KINDS: ReadonlySet<string> = new Set(['info', 'metrics', 'stats']);
+
+/** Whether a message on a thread's port or a child's channel is one of the view's, for `RemoteView` or `ViewChannel` to `receive`. */
+export const isViewMessage = <M extends { readonly kind: string }>(
+  message: M,
+): message is Extract<M, { kind: 'info' | 'metrics' | 'stats' }> => VIEW_KINDS.has(message.kind);
+
 /** The thread or child side: a ServerView whose answers come from the parent. Feed it every `ViewFromParent` through `receive`. */
 export class RemoteView implements ServerView {
   private nextCall = 1;
