@@ -37,7 +37,7 @@ const metrics = new MetricsExporter(MODEL);
 const view: ServerView = {
   info: (done) => done(info()),
   metrics: (done) => {
-    void metrics.render({ connections: coroutines.connections, stats, hub: chat.counters() }).then(done);
+    void renderMetrics().then(done);
   },
 };
 // With --hub, waits up to 10 s for Redis, else exits 1 naming it.
@@ -46,6 +46,14 @@ const coroutines = new Coroutines({ limits: config, hub: chat.hub, server: view,
 
 function info(): ServerInfo {
   return serverInfo(chat, { model: MODEL, startedAt, threads: 1, processes: 1, connections: coroutines.connections });
+}
+
+async function renderMetrics(): Promise<string> {
+  return metrics.render({
+    connections: coroutines.connections,
+    stats,
+    hub: chat.counters(),
+  });
 }
 
 let nextConnectionId = chat.firstConnectionId - 1;

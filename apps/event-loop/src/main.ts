@@ -36,7 +36,7 @@ const metrics = new MetricsExporter(MODEL);
 const view: ServerView = {
   info: (done) => done(info()),
   metrics: (done) => {
-    void metrics.render({ connections: sessions.connections, stats, hub: chat.counters() }).then(done);
+    void renderMetrics().then(done);
   },
 };
 // With --hub, waits up to 10 s for Redis, else exits 1 naming it.
@@ -45,6 +45,14 @@ const sessions = new SocketSessions({ limits: config, hub: chat.hub, server: vie
 
 function info(): ServerInfo {
   return serverInfo(chat, { model: MODEL, startedAt, threads: 1, processes: 1, connections: sessions.connections });
+}
+
+async function renderMetrics(): Promise<string> {
+  return metrics.render({
+    connections: sessions.connections,
+    stats,
+    hub: chat.counters(),
+  });
 }
 
 let nextConnectionId = chat.firstConnectionId - 1;
