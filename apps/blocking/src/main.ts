@@ -108,6 +108,13 @@ async function renderMetrics(): Promise<string> {
   });
 }
 
+let nextConnectionId = chat.firstConnectionId - 1;
+const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+  nextConnectionId += 1;
+  if (pool.connections >= config.maxConnections || !pool.admits) refusals.serve(socket, nextConnectionId, true);
+  else pool.serve(socket, nextConnectionId);
+});
+
 // UDP (--udp): as Python's ThreadingUDPServer, each datagram is given to a thread of its own:
 // an idle one, else a new one (up to --threads), kept for the next; the main thread reads and sends.
 const datagramThreads = new DatagramThreads({
@@ -123,13 +130,6 @@ const datagrams =
   config.udpPort === undefined
     ? undefined
     : new DatagramEndpoint({ host: config.udpHost, port: config.udpPort, stats, serve: datagramThreads.serve });
-
-let nextConnectionId = chat.firstConnectionId - 1;
-const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-  nextConnectionId += 1;
-  if (pool.connections >= config.maxConnections || !pool.admits) refusals.serve(socket, nextConnectionId, true);
-  else pool.serve(socket, nextConnectionId);
-});
 
 // --prestart: the threads load before the listening line, so no client waits for a thread to start.
 const prestartedAt = performance.now();

@@ -117,6 +117,13 @@ async function renderMetrics(): Promise<string> {
   });
 }
 
+let nextConnectionId = chat.firstConnectionId - 1;
+// Paused: the parent never reads a byte, so everything the client sent reaches the child.
+const listener = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => {
+  nextConnectionId += 1;
+  pool.serve(socket, nextConnectionId);
+});
+
 // UDP (--udp): --workers children share the one UDP socket the parent bound, each reading it,
 // as prefork children share a listening socket (in per-connection mode too: no fork per datagram).
 const datagramChildren =
@@ -129,13 +136,6 @@ const datagramChildren =
         limits: sessionLimits(config),
         server: view,
       });
-
-let nextConnectionId = chat.firstConnectionId - 1;
-// Paused: the parent never reads a byte, so everything the client sent reaches the child.
-const listener = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => {
-  nextConnectionId += 1;
-  pool.serve(socket, nextConnectionId);
-});
 
 await runServer({
   model: MODEL,

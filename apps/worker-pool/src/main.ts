@@ -90,6 +90,12 @@ const pool = new WorkerPool(
   logger,
 );
 
+let nextConnectionId = chat.firstConnectionId - 1;
+const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+  nextConnectionId += 1;
+  pool.serve(socket, nextConnectionId, pool.connections >= config.maxConnections);
+});
+
 // UDP (--udp): the main thread reads the socket and hands each datagram to the least busy of
 // --workers datagram workers, so WORK over UDP spreads over the cores as connections do.
 const datagramStats = new ServerStats();
@@ -106,12 +112,6 @@ const datagrams =
   config.udpPort === undefined
     ? undefined
     : new DatagramEndpoint({ host: config.udpHost, port: config.udpPort, stats: datagramStats, serve: datagramWorkers.serve });
-
-let nextConnectionId = chat.firstConnectionId - 1;
-const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-  nextConnectionId += 1;
-  pool.serve(socket, nextConnectionId, pool.connections >= config.maxConnections);
-});
 
 await runServer({
   model: MODEL,
