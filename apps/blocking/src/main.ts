@@ -94,10 +94,10 @@ function info(): ServerInfo {
 }
 
 async function renderMetrics(): Promise<string> {
-  const [threadStats, udpStats] = await Promise.all([pool.stats(), datagramThreads.snapshots()]);
+  const [threadStats, udpStats] = await Promise.all([pool.stats(), datagramThreads.stats()]);
   return metrics.render({
     connections: pool.connections,
-    stats: sumSnapshots([stats.snapshot(), threadStats, ...udpStats]),
+    stats: sumSnapshots([stats.snapshot(), threadStats, udpStats]),
     hub: chat.counters(),
     gauges: {
       echoplex_threads: { help: 'Handler threads alive', values: [{ value: pool.liveThreads }] },

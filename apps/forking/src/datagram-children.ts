@@ -7,7 +7,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import dgram from 'node:dgram';
 import type { DatagramListener, ServerView, SessionLimits, StatsSnapshot, ViewChannel, ViewFromParent, ViewToParent } from '@echoplex/core';
-import { isViewMessage, ListenError, ViewRelay } from '@echoplex/core';
+import { isViewMessage, ListenError, sumSnapshots, ViewRelay } from '@echoplex/core';
 
 export interface DatagramChildConfig {
   readonly limits: SessionLimits;
@@ -83,10 +83,9 @@ export class DatagramChildren implements DatagramListener {
     return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
   }
 
-  /** Every UDP child's counters, for /metrics (one busy past STATS_TIMEOUT_MS counts as the last it sent). */
-  async snapshots(): Promise<StatsSnapshot[]> {
-    const snapshots = await Promise.all([...this.children.values()].map((view) => view.stats()));
-    return snapshots.filter((snapshot) => snapshot !== undefined);
+  /** Every UDP child's counters summed, for /metrics (one busy past STATS_TIMEOUT_MS counts as the last it sent). */
+  async stats(): Promise<StatsSnapshot> {
+    return sumSnapshots(await Promise.all([...this.children.values()].map((view) => view.stats())));
   }
 
   async close(): Promise<void> {

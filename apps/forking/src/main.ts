@@ -99,11 +99,11 @@ function info(): ServerInfo {
 }
 
 async function renderMetrics(): Promise<string> {
-  const [stats, udpStats] = await Promise.all([pool.stats(), datagramChildren?.snapshots() ?? []]);
+  const [stats, udpStats] = await Promise.all([pool.stats(), datagramChildren?.stats()]);
   const children = pool.liveChildren;
   return metrics.render({
     connections: pool.connections,
-    stats: sumSnapshots([stats, ...udpStats]),
+    stats: sumSnapshots([stats, udpStats]),
     hub: chat.counters(),
     gauges: {
       echoplex_children: { help: 'Child processes alive', values: [{ value: children.length }] },

@@ -63,10 +63,10 @@ function info(): ServerInfo {
 }
 
 async function renderMetrics(): Promise<string> {
-  const [stats, udpStats] = await Promise.all([pool.stats(), datagramWorkers.snapshots()]);
+  const [stats, udpStats] = await Promise.all([pool.stats(), datagramWorkers.stats()]);
   return metrics.render({
     connections: pool.connections,
-    stats: sumSnapshots([stats, datagramStats.snapshot(), ...udpStats]),
+    stats: sumSnapshots([stats, datagramStats.snapshot(), udpStats]),
     hub: chat.counters(),
     gauges: {
       echoplex_workers: { help: 'Worker threads in the pool', values: [{ value: pool.size }] },

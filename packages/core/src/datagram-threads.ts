@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { DatagramLimits } from '@echoplex/protocol';
 import type { DatagramServe } from './datagram-endpoint.js';
 import { isViewMessage, type ServerView, type ViewChannel, type ViewFromParent, ViewRelay, type ViewToParent } from './server-view.js';
-import type { StatsSnapshot } from './stats.js';
+import { type StatsSnapshot, sumSnapshots } from './stats.js';
 
 /** What a datagram thread is started with. */
 export interface DatagramThreadSetup {
@@ -80,10 +80,9 @@ export class DatagramThreads {
     else answer(undefined);
   };
 
-  /** Every thread's counters, for /metrics (one busy past STATS_TIMEOUT_MS counts as the last it sent). */
-  async snapshots(): Promise<StatsSnapshot[]> {
-    const snapshots = await Promise.all(this.threads.map((thread) => thread.view.stats()));
-    return snapshots.filter((snapshot) => snapshot !== undefined);
+  /** Every thread's counters summed, for /metrics (one busy past STATS_TIMEOUT_MS counts as the last it sent). */
+  async stats(): Promise<StatsSnapshot> {
+    return sumSnapshots(await Promise.all(this.threads.map((thread) => thread.view.stats())));
   }
 
   /** Stops the threads; datagrams they held are dropped. */

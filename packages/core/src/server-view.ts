@@ -163,6 +163,6 @@ export class RetiredStats {
 
   /** The retired counters plus those given (the live ones; undefined: a thread that never sent any). */
   plus(snapshots: readonly (StatsSnapshot | undefined)[]): StatsSnapshot {
-    return sumSnapshots([this.sum, ...snapshots.filter((snapshot) => snapshot !== undefined)]);
+    return sumSnapshots([this.sum, ...snapshots]);
   }
 }

@@ -60,10 +60,11 @@ export class ServerStats implements StatsSnapshot {
   }
 }
 
-/** Sums snapshots from several threads or processes into one. */
-export function sumSnapshots(snapshots: readonly StatsSnapshot[]): StatsSnapshot {
+/** Sums snapshots from several threads or processes into one (undefined: one that has sent none, or is gone). */
+export function sumSnapshots(snapshots: readonly (StatsSnapshot | undefined)[]): StatsSnapshot {
   const total = new ServerStats();
   for (const part of snapshots) {
+    if (part === undefined) continue;
     total.connectionsAccepted += part.connectionsAccepted;
     total.bytesReceived += part.bytesReceived;
     total.bytesSent += part.bytesSent;
