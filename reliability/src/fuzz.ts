@@ -3,25 +3,13 @@
  * Whatever they hold, the server must stay up, keep answering a fresh client within 1 s,
  * and keep its memory bounded. The seed and the count make a failing run repeatable.
  */
-import type { RunningServer } from '@echoplex/conformance';
+import { type RunningServer, seededRandom } from '@echoplex/conformance';
 import { type CheckResult, round } from './check.js';
 import { RssSampler } from './probed-server.js';
 import { freshPing, isAnswered, RawConnection } from './wire.js';
 
 export type FuzzDialect = 'binary' | 'text' | 'http';
 export const FUZZ_DIALECTS: readonly FuzzDialect[] = ['binary', 'text', 'http'];
-
-/** mulberry32: a small seeded generator, so a seed names one run exactly. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 class Draw {
   constructor(private readonly random: () => number) {}

@@ -3,4 +3,5 @@
 export * from './clients.js';
 export * from './models.js';
 export * from './redis-process.js';
+export * from './seeded-random.js';
 export * from './server-process.js';

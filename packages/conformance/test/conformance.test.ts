@@ -19,6 +19,7 @@ import {
   withTimeout,
 } from '../src/clients.js';
 import { appIsBuilt, MODEL_VARIANTS, type ModelVariant, presentVariants, variantName } from '../src/models.js';
+import { seededRandom } from '../src/seeded-random.js';
 import {
   type ConnectTarget,
   killAllServers,
@@ -61,18 +62,6 @@ function workDigest(iterations: number, data: Uint8Array): Buffer {
 let nameCounter = 0;
 /** A fresh valid name per use, so tests sharing a server never collide. */
 const unique = (prefix: string): string => `${prefix}${++nameCounter}`;
-
-/** A seeded PRNG (mulberry32): garbage that is random yet the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Anything that yields server messages: binary and text clients alike. */
 interface MessageSource {
