@@ -52,8 +52,9 @@ export function hasReplies(row: StepResult): boolean {
  */
 export function standing(metric: MetricName, mine: number | undefined, theirs: number | undefined): number | undefined {
   if (mine === undefined || theirs === undefined || !Number.isFinite(mine) || !Number.isFinite(theirs)) return undefined;
-  if (METRICS[metric].better === 'higher') return theirs === 0 ? undefined : mine / theirs;
-  return mine === 0 ? undefined : theirs / mine;
+  // A ratio to or from zero (a figure below the tool's resolution) says nothing: no ratio, not Infinity.
+  if (mine === 0 || theirs === 0) return undefined;
+  return METRICS[metric].better === 'higher' ? mine / theirs : theirs / mine;
 }
 
 export function formatStanding(value: number | undefined): string {

@@ -103,6 +103,13 @@ function cellText(row: StepResult | undefined, baseline: StepResult | undefined,
 
 const percent = (share: number): string => `${Math.round(share * 100)}%`;
 
+/** " (1.50x lower p99 than event-loop)", or nothing where no ratio means anything (no baseline, a zero). */
+function againstBaseline(metric: MetricName, row: StepResult, baseline: StepResult | undefined): string {
+  if (baseline === undefined || !hasReplies(baseline)) return '';
+  const standingText = describeStanding(metric, row.median[metric] as number, baseline.median[metric] as number, BASELINE_MODEL);
+  return standingText === undefined ? '' : ` (${standingText})`;
+}
+
 function sentenceFor(
   scenario: string,
   step: string,
@@ -121,10 +128,7 @@ function sentenceFor(
   if (best === undefined) {
     parts.push(`${scenario} ${step}: no model produced a ${label} figure.`);
   } else {
-    const versus =
-      best.model !== BASELINE_MODEL && baseline !== undefined && hasReplies(baseline)
-        ? ` (${describeStanding(metric, best.median[metric] as number, baseline.median[metric] as number, BASELINE_MODEL)})`
-        : '';
+    const versus = best.model !== BASELINE_MODEL ? againstBaseline(metric, best, baseline) : '';
     parts.push(`${scenario} ${step}: ${best.model} is best at ${figure(best)} ${label}${versus}`);
     if (second !== undefined) {
       // Two rows are told apart when their gap exceeds the wider of their two spreads.
@@ -139,10 +143,8 @@ function sentenceFor(
       );
     }
     if (last !== undefined && last !== best && last !== second) {
-      const against = baseline !== undefined && hasReplies(baseline) && last.model !== BASELINE_MODEL;
-      parts.push(
-        `; ${last.model} is last at ${figure(last)}${against ? ` (${describeStanding(metric, last.median[metric] as number, baseline.median[metric] as number, BASELINE_MODEL)})` : ''}`,
-      );
+      const against = last.model !== BASELINE_MODEL ? againstBaseline(metric, last, baseline) : '';
+      parts.push(`; ${last.model} is last at ${figure(last)}${against}`);
     }
     parts.push('.');
   }

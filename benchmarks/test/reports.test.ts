@@ -107,6 +107,9 @@ describe('summary', () => {
     expect(rate?.sentence).toMatch(/^echo-rate 10k\/s: event-loop is best at 1\.50ms p99, 50% ahead of worker-pool/);
     expect(describeStanding('p99Micros', 10, 20)).toBe('2.00x lower p99');
     expect(describeStanding('messagesPerSecond', 210, 100)).toBe('2.10x the msg/s');
+    // Against a zero (memory growth below what RSS resolves), no ratio at all, never "Infinityx".
+    expect(describeStanding('memoryPerConnectionBytes', 12_800, 0)).toBeUndefined();
+    expect(describeStanding('memoryPerConnectionBytes', 0, 12_800)).toBeUndefined();
   });
 
   it('never prints a worse latency as a win against the reference', () => {
