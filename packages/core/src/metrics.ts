@@ -43,14 +43,16 @@ export class MetricsExporter {
     this.processRegistry.setDefaultLabels({ model });
     collectDefaultMetrics({ register: this.processRegistry });
     const exporter = this;
-    const counter = (name: string, help: string, read: (stats: StatsSnapshot) => number) =>
+    /** A counter read off the latest sample; `undefined` (no sample, no hub) leaves it at 0. */
+    const counter = (name: string, help: string, read: (sample: MetricsSample) => number | undefined) =>
       new Counter({
         name,
         help,
         registers: [this.registry],
         collect() {
           this.reset();
-          if (exporter.sample !== undefined) this.inc(read(exporter.sample.stats));
+          const value = exporter.sample === undefined ? undefined : read(exporter.sample);
+          if (value !== undefined) this.inc(value);
         },
       });
     new Gauge({
@@ -61,21 +63,21 @@ export class MetricsExporter {
         this.set(exporter.sample?.connections ?? 0);
       },
     });
-    counter('echoplex_connections_accepted_total', 'Connections accepted', (s) => s.connectionsAccepted);
-    counter('echoplex_bytes_received_total', 'Bytes received from clients', (s) => s.bytesReceived);
-    counter('echoplex_bytes_sent_total', 'Bytes sent to clients', (s) => s.bytesSent);
-    counter('echoplex_pushed_messages_total', 'MSG, JOINED and LEFT pushed to room members', (s) => s.pushedMessages);
+    counter('echoplex_connections_accepted_total', 'Connections accepted', ({ stats }) => stats.connectionsAccepted);
+    counter('echoplex_bytes_received_total', 'Bytes received from clients', ({ stats }) => stats.bytesReceived);
+    counter('echoplex_bytes_sent_total', 'Bytes sent to clients', ({ stats }) => stats.bytesSent);
+    counter('echoplex_pushed_messages_total', 'MSG, JOINED and LEFT pushed to room members', ({ stats }) => stats.pushedMessages);
     counter(
       'echoplex_push_encodings_total',
       'Pushes encoded: once per push and dialect, shared by every member it reaches',
-      (s) => s.pushEncodings,
+      ({ stats }) => stats.pushEncodings,
     );
-    counter('echoplex_datagrams_received_total', 'UDP datagrams received (--udp)', (s) => s.datagramsReceived);
-    counter('echoplex_datagrams_sent_total', 'UDP replies sent', (s) => s.datagramsSent);
+    counter('echoplex_datagrams_received_total', 'UDP datagrams received (--udp)', ({ stats }) => stats.datagramsReceived);
+    counter('echoplex_datagrams_sent_total', 'UDP replies sent', ({ stats }) => stats.datagramsSent);
     counter(
       'echoplex_datagrams_dropped_total',
       'UDP datagrams left unanswered: empty, or the reply could not be sent',
-      (s) => s.datagramsDropped,
+      ({ stats }) => stats.datagramsDropped,
     );
     new Counter({
       name: 'echoplex_requests_total',
@@ -101,19 +103,12 @@ export class MetricsExporter {
         for (const [code, count] of Object.entries(exporter.sample?.stats.errors ?? {})) this.inc({ code }, count);
       },
     });
-    const hubCounter = (name: string, help: string, read: (hub: HubCounters) => number) =>
-      new Counter({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          this.reset();
-          const hub = exporter.sample?.hub;
-          if (hub !== undefined) this.inc(read(hub));
-        },
-      });
-    hubCounter('echoplex_hub_round_trips_total', 'Calls to the hub across servers (Redis) answered; 0 without --hub', (h) => h.roundTrips);
-    hubCounter('echoplex_hub_failures_total', 'Calls to the hub across servers that failed or timed out', (h) => h.failures);
+    counter(
+      'echoplex_hub_round_trips_total',
+      'Calls to the hub across servers (Redis) answered; 0 without --hub',
+      ({ hub }) => hub?.roundTrips,
+    );
+    counter('echoplex_hub_failures_total', 'Calls to the hub across servers that failed or timed out', ({ hub }) => hub?.failures);
     new Gauge({
       name: 'echoplex_hub_available',
       help: 'Whether the hub answers now: 1, or 0 while Redis is away (always 1 without --hub)',
