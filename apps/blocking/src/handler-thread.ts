@@ -36,7 +36,7 @@ function handle(socket: BlockingSocket, id: number, waitedMs: number): void {
     socket.settimeout(0);
     try {
       const bytes = socket.recv(RECV_BYTES);
-      if (bytes.length > 0) session.receive(bytes);
+      if (bytes.length > 0) socket.sendall(connection.receive(bytes));
     } catch (error) {
       if (!(error instanceof SocketTimeout)) throw error;
     }
