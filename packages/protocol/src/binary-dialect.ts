@@ -43,9 +43,28 @@ export function decodeBinaryRequest(frame: Frame): Request | ProtocolError {
       return { command: 'INFO' };
     case FrameType.QUIT:
       return { command: 'QUIT' };
+    case FrameType.LIST:
+      return { command: 'LIST' };
+    case FrameType.GET: {
+      const name = utf8(body, 'file name');
+      return typeof name === 'string' ? { command: 'GET', name } : name;
+    }
+    case FrameType.PUT:
+      return decodeBinaryPut(body);
     default:
       return new ProtocolError('UNKNOWN_COMMAND', `type 0x${frame.type.toString(16).padStart(2, '0')}`);
   }
+}
+
+/** `u32 BE name length | name | the file's bytes`: the whole file in one frame. */
+function decodeBinaryPut(body: Buffer): Request | ProtocolError {
+  if (body.length < 4) return new ProtocolError('BAD_ARGUMENT', 'PUT needs a u32 name length');
+  const nameLength = body.readUInt32BE(0);
+  if (nameLength > body.length - 4) return new ProtocolError('BAD_ARGUMENT', `PUT name length ${nameLength} runs past the frame`);
+  const name = utf8(body.subarray(4, 4 + nameLength), 'file name');
+  if (typeof name !== 'string') return name;
+  const data = body.subarray(4 + nameLength);
+  return { command: 'PUT', name, size: data.length, data };
 }
 
 const text = (value: string): Buffer => Buffer.from(value, 'utf8');
@@ -109,6 +128,19 @@ export function encodeBinaryRequest(request: Request): Buffer {
       return encodeFrame(FrameType.INFO);
     case 'QUIT':
       return encodeFrame(FrameType.QUIT);
+    case 'LIST':
+      return encodeFrame(FrameType.LIST);
+    case 'GET':
+      return encodeFrame(FrameType.GET, text(request.name));
+    case 'PUT': {
+      const name = text(request.name);
+      const data = request.data ?? new Uint8Array(0);
+      const body = Buffer.allocUnsafe(4 + name.length + data.length);
+      body.writeUInt32BE(name.length, 0);
+      body.set(name, 4);
+      body.set(data, 4 + name.length);
+      return encodeFrame(FrameType.PUT, body);
+    }
   }
 }
 

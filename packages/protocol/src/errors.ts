@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   SLOW_CONSUMER: { fatal: true, httpStatus: 503 },
   SHUTTING_DOWN: { fatal: true, httpStatus: 503 },
   UNAVAILABLE: { fatal: false, httpStatus: 503 },
+  NOT_FOUND: { fatal: false, httpStatus: 404 },
 } as const satisfies Record<string, { fatal: boolean; httpStatus: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

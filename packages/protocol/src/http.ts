@@ -28,14 +28,27 @@ export interface HttpRequest {
   readonly keepAlive: boolean;
 }
 
-/** A decoded request, or the client's `Expect: 100-continue` to be answered before its body. */
-export type HttpEvent = { readonly kind: 'request'; readonly request: HttpRequest } | { readonly kind: 'continue' };
+/**
+ * A decoded request, or the client's `Expect: 100-continue` to be answered before its body.
+ * A request whose body streams (`HttpLimits.streamsBody`) comes as its `head` (an empty
+ * body), then each `body` piece as it arrives, then `end`.
+ */
+export type HttpEvent =
+  | { readonly kind: 'request'; readonly request: HttpRequest }
+  | { readonly kind: 'continue' }
+  | { readonly kind: 'head'; readonly request: HttpRequest }
+  | { readonly kind: 'body'; readonly chunk: Buffer }
+  | { readonly kind: 'end' };
 
 export interface HttpLimits {
   /** `--max-line`: the request line and headers. Over it: 431. */
   readonly maxHead: number;
   /** `--max-frame`: the body. Over it: 413. */
   readonly maxBody: number;
+  /** Which requests stream their body instead of buffering it (`PUT /files/<name>`); none when absent. */
+  readonly streamsBody?: (method: string, path: string) => boolean;
+  /** `--max-file`: a streamed body. Over it: 413, as soon as it is declared or received. */
+  readonly maxStreamedBody?: number;
 }
 
 /** Thrown from a parser callback to stop parsing; caught in `push`. */
@@ -53,10 +66,13 @@ export class HttpRequestDecoder {
   private readonly parser: HttpParser;
   private readonly events: HttpEvent[] = [];
   private failure: ProtocolError | undefined;
-  private current: { info: ParsedHead; headers: Map<string, string>; body: Buffer[]; bodyBytes: number } | undefined;
+  private current: { info: ParsedHead; headers: Map<string, string>; body: Buffer[]; bodyBytes: number; streamed: boolean } | undefined;
+  /** The strict parser's limits; the body's is the current request's (a streamed body has its own). */
+  private readonly parserLimits: { maxHead: number; maxBody: number };
 
   constructor(private readonly limits: HttpLimits) {
-    this.parser = createStrictParser(limits);
+    this.parserLimits = { maxHead: limits.maxHead, maxBody: limits.maxBody };
+    this.parser = createStrictParser(this.parserLimits);
     this.parser[PARSER_CALLBACKS.headersComplete] = (info: ParsedHead) => this.onHeaders(info);
     this.parser[PARSER_CALLBACKS.body] = (chunk: Buffer, _offset: number, length: number) => this.onBody(chunk, length);
     this.parser[PARSER_CALLBACKS.messageComplete] = () => this.onComplete();
@@ -124,59 +140,81 @@ export class HttpRequestDecoder {
         throw new Refusal(badRequest(`unsupported transfer coding: ${transferEncoding}`));
       }
     }
+    const method = HTTP_METHODS[info.method] ?? 'UNKNOWN';
+    const streamed = this.limits.streamsBody?.(method, decodedPath(splitTarget(info.url).rawPath)) === true;
+    this.parserLimits.maxBody = this.bodyLimit(streamed);
     if (contentLength !== undefined) {
       if (!/^\d+$/.test(contentLength.trim())) throw new Refusal(badRequest(`invalid Content-Length: ${contentLength}`));
       const length = Number(contentLength.trim());
-      if (length > this.limits.maxBody) throw new Refusal(this.bodyTooLarge());
+      if (length > this.parserLimits.maxBody) throw new Refusal(this.bodyTooLarge());
     }
-    this.current = { info, headers, body: [], bodyBytes: 0 };
+    this.current = { info, headers, body: [], bodyBytes: 0, streamed };
     const expectsBody = transferEncoding !== undefined || Number(contentLength ?? 0) > 0;
     if (expectsBody && headers.get('expect')?.toLowerCase() === '100-continue' && info.versionMinor >= 1) {
       this.events.push({ kind: 'continue' });
     }
+    if (streamed) this.events.push({ kind: 'head', request: requestOf(info, headers, EMPTY_BODY) });
     return 0;
+  }
+
+  private bodyLimit(streamed: boolean): number {
+    return streamed ? (this.limits.maxStreamedBody ?? this.limits.maxBody) : this.limits.maxBody;
   }
 
   private onBody(chunk: Buffer, length: number): void {
     const request = this.current;
     if (request === undefined) return;
     request.bodyBytes += length;
-    if (request.bodyBytes > this.limits.maxBody) throw new Refusal(this.bodyTooLarge());
-    request.body.push(chunk.subarray(0, length));
+    if (request.bodyBytes > this.parserLimits.maxBody) throw new Refusal(this.bodyTooLarge());
+    if (request.streamed) this.events.push({ kind: 'body', chunk: chunk.subarray(0, length) });
+    else request.body.push(chunk.subarray(0, length));
   }
 
   private onComplete(): void {
     const request = this.current;
     if (request === undefined) return;
     this.current = undefined;
-    const { info, headers } = request;
-    const target = info.url;
-    const queryStart = target.indexOf('?');
-    const rawPath = queryStart === -1 ? target : target.slice(0, queryStart);
-    let path: string;
-    try {
-      path = decodeURIComponent(rawPath);
-    } catch {
-      throw new Refusal(badRequest(`malformed path: ${rawPath}`));
+    if (request.streamed) {
+      this.events.push({ kind: 'end' });
+      return;
     }
-    this.events.push({
-      kind: 'request',
-      request: {
-        method: HTTP_METHODS[info.method] ?? 'UNKNOWN',
-        target,
-        path,
-        query: new URLSearchParams(queryStart === -1 ? '' : target.slice(queryStart + 1)),
-        version: info.versionMajor === 1 && info.versionMinor === 0 ? '1.0' : '1.1',
-        headers,
-        body: request.body.length === 1 ? (request.body[0] as Buffer) : Buffer.concat(request.body),
-        keepAlive: info.shouldKeepAlive,
-      },
-    });
+    const body = request.body.length === 1 ? (request.body[0] as Buffer) : Buffer.concat(request.body);
+    this.events.push({ kind: 'request', request: requestOf(request.info, request.headers, body) });
   }
 
   private bodyTooLarge(): ProtocolError {
-    return new ProtocolError('TOO_LARGE', `body over the limit of ${this.limits.maxBody} bytes`);
+    return new ProtocolError('TOO_LARGE', `body over the limit of ${this.parserLimits.maxBody} bytes`);
   }
+}
+
+const EMPTY_BODY = Buffer.alloc(0);
+
+const splitTarget = (target: string): { rawPath: string; query: string } => {
+  const queryStart = target.indexOf('?');
+  return queryStart === -1 ? { rawPath: target, query: '' } : { rawPath: target.slice(0, queryStart), query: target.slice(queryStart + 1) };
+};
+
+function decodedPath(rawPath: string): string {
+  try {
+    return decodeURIComponent(rawPath);
+  } catch {
+    throw new Refusal(badRequest(`malformed path: ${rawPath}`));
+  }
+}
+
+function requestOf(info: ParsedHead, headers: ReadonlyMap<string, string>, body: Buffer): HttpRequest {
+  const target = info.url;
+  const { rawPath, query } = splitTarget(target);
+  return {
+    method: HTTP_METHODS[info.method] ?? 'UNKNOWN',
+    target,
+    path: decodedPath(rawPath),
+    query: new URLSearchParams(query),
+    version: info.versionMajor === 1 && info.versionMinor === 0 ? '1.0' : '1.1',
+    headers,
+    body,
+    keepAlive: info.shouldKeepAlive,
+  };
 }
 
 /** The parser's own errors as the protocol's: a head too large is 431, a body too large 413, the rest 400. */
@@ -195,7 +233,9 @@ function refusalOf(error: Error, limits: HttpLimits): ProtocolError {
 const STATUS_TEXT: Readonly<Record<number, string>> = {
   100: 'Continue',
   200: 'OK',
+  201: 'Created',
   202: 'Accepted',
+  204: 'No Content',
   400: 'Bad Request',
   404: 'Not Found',
   405: 'Method Not Allowed',
@@ -225,7 +265,8 @@ export function encodeHttpResponse(response: HttpResponse, framing: ResponseFram
   const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : (response.body ?? new Uint8Array(0));
   let head = `HTTP/${framing.version} ${response.status} ${STATUS_TEXT[response.status] ?? 'Unknown'}\r\n`;
   if (response.contentType !== undefined) head += `Content-Type: ${response.contentType}\r\n`;
-  head += `Content-Length: ${body.length}\r\n`;
+  // RFC 9110 §8.6: no Content-Length on a 204.
+  if (response.status !== 204) head += `Content-Length: ${body.length}\r\n`;
   for (const [name, value] of Object.entries(response.headers ?? {})) head += `${name}: ${value}\r\n`;
   if (!framing.keepAlive) head += 'Connection: close\r\n';
   else if (framing.version === '1.0') head += 'Connection: keep-alive\r\n';
@@ -236,6 +277,23 @@ export function encodeHttpResponse(response: HttpResponse, framing: ResponseFram
   out.write(head, 0, 'latin1');
   out.set(body, headBytes);
   return out;
+}
+
+/**
+ * The head alone of a response whose body the caller streams after it (a GET of a file):
+ * `contentLength` bytes must follow, unless the request was HEAD.
+ */
+export function encodeHttpHead(
+  response: Omit<HttpResponse, 'body'> & { readonly contentLength: number },
+  framing: Omit<ResponseFraming, 'headOnly'>,
+): Buffer {
+  let head = `HTTP/${framing.version} ${response.status} ${STATUS_TEXT[response.status] ?? 'Unknown'}\r\n`;
+  if (response.contentType !== undefined) head += `Content-Type: ${response.contentType}\r\n`;
+  head += `Content-Length: ${response.contentLength}\r\n`;
+  for (const [name, value] of Object.entries(response.headers ?? {})) head += `${name}: ${value}\r\n`;
+  if (!framing.keepAlive) head += 'Connection: close\r\n';
+  else if (framing.version === '1.0') head += 'Connection: keep-alive\r\n';
+  return Buffer.from(`${head}\r\n`, 'latin1');
 }
 
 /** The interim response to `Expect: 100-continue`. */

@@ -4,6 +4,7 @@ export * from './binary-dialect.js';
 export * from './datagram.js';
 export * from './dialect.js';
 export * from './errors.js';
+export * from './file-replies.js';
 export * from './frame.js';
 export * from './http.js';
 export * from './line.js';

@@ -19,6 +19,10 @@ export class LineDecoder {
   /** Where the search for LF resumes, so a long partial line is scanned once. */
   private scanned = 0;
   private failure: ProtocolError | undefined;
+  /** Raw bytes still owed after a line (a text PUT's or GET's file), not lines. */
+  private raw = 0;
+  /** The raw bytes are all taken: one LF right after them is skipped. */
+  private skipLf = false;
 
   constructor(private readonly maxLine: number) {
     if (!Number.isInteger(maxLine) || maxLine < 1) throw new RangeError(`max line must be a positive integer, got ${maxLine}`);
@@ -40,9 +44,48 @@ export class LineDecoder {
     return this.buffer.length - this.offset;
   }
 
-  /** The next line's bytes (a view into the input), valid UTF-8. */
+  /**
+   * The next `count` bytes are raw (a file after `PUT name size` or `FILE name size`), taken
+   * with `nextRaw`; one LF right after them is skipped. Lines resume after them.
+   */
+  beginRaw(count: number): void {
+    if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`raw byte count must be a non-negative integer, got ${count}`);
+    if (this.raw > 0) throw new Error('beginRaw while raw bytes are still owed');
+    this.raw = count;
+    this.skipLf = count === 0;
+  }
+
+  /** Raw bytes still owed since `beginRaw`. */
+  get rawRemaining(): number {
+    return this.raw;
+  }
+
+  /** Up to the raw bytes still owed that have arrived (a view into the input), or `undefined` when none have. */
+  nextRaw(): Buffer | undefined {
+    if (this.raw === 0 || this.failure !== undefined) return undefined;
+    const available = this.buffer.length - this.offset;
+    if (available === 0) return undefined;
+    const count = Math.min(available, this.raw);
+    const bytes = this.buffer.subarray(this.offset, this.offset + count);
+    this.offset += count;
+    this.scanned = this.offset;
+    this.raw -= count;
+    if (this.raw === 0) this.skipLf = true;
+    return bytes;
+  }
+
+  /** The next line's bytes (a view into the input), valid UTF-8; `undefined` while raw bytes are owed. */
   next(): Buffer | ProtocolError | undefined {
     if (this.failure !== undefined) return this.failure;
+    if (this.raw > 0) return undefined;
+    if (this.skipLf) {
+      if (this.offset === this.buffer.length) return undefined;
+      this.skipLf = false;
+      if (this.buffer[this.offset] === LF) {
+        this.offset += 1;
+        this.scanned = Math.max(this.scanned, this.offset);
+      }
+    }
     const start = this.offset;
     const lf = this.buffer.indexOf(LF, Math.max(start, this.scanned));
     if (lf === -1) {

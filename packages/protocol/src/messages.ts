@@ -12,7 +12,14 @@ export type Request =
   | { readonly command: 'WHO' }
   | { readonly command: 'WORK'; readonly iterations: number; readonly data: Uint8Array }
   | { readonly command: 'INFO' }
-  | { readonly command: 'QUIT' };
+  | { readonly command: 'QUIT' }
+  | { readonly command: 'LIST' }
+  | { readonly command: 'GET'; readonly name: string }
+  /**
+   * `size` bytes of file follow: in binary they came in the frame (`data`); in text they
+   * follow the line as raw bytes, so `data` is absent and the session reads them next.
+   */
+  | { readonly command: 'PUT'; readonly name: string; readonly size: number; readonly data?: Uint8Array };
 
 export type Command = Request['command'];
 

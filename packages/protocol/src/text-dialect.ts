@@ -14,6 +14,9 @@ export interface HelpRequest {
 /** The commands `HELP` lists, in the order a newcomer would try them. */
 export const TEXT_COMMANDS = ['ECHO', 'PING', 'NICK', 'JOIN', 'SAY', 'WHO', 'LEAVE', 'WORK', 'INFO', 'QUIT', 'HELP'] as const;
 
+/** The file service's commands, which HELP lists when the server has `--files`. */
+export const FILE_COMMANDS = ['LIST', 'GET', 'PUT'] as const;
+
 /** Ends every text `ERR UNKNOWN_COMMAND`, so whoever typed the word learns where the list is. */
 export const UNKNOWN_COMMAND_HINT = '(HELP lists the commands)';
 
@@ -55,6 +58,12 @@ export function parseTextRequest(line: Buffer): Request | HelpRequest | Protocol
       return { command: 'QUIT' };
     case 'HELP':
       return { command: 'HELP' };
+    case 'LIST':
+      return { command: 'LIST' };
+    case 'GET':
+      return { command: 'GET', name: rest.toString('utf8') };
+    case 'PUT':
+      return parsePut(rest);
     default:
       return new ProtocolError('UNKNOWN_COMMAND', `${word} ${UNKNOWN_COMMAND_HINT}`);
   }
@@ -69,6 +78,15 @@ function parseWork(args: Buffer): Request | ProtocolError {
     return new ProtocolError('BAD_ARGUMENT', `WORK iterations must be 1..${MAX_WORK_ITERATIONS}, got '${count}'`);
   }
   return { command: 'WORK', iterations, data };
+}
+
+/** `PUT <name> <size>`: the name as sent (the session checks it once the bytes are read), the size in decimal. */
+function parsePut(args: Buffer): Request | ProtocolError {
+  const text = args.toString('utf8');
+  const space = text.lastIndexOf(' ');
+  const size = space === -1 ? '' : text.slice(space + 1);
+  if (!/^\d{1,15}$/.test(size)) return new ProtocolError('BAD_ARGUMENT', `PUT needs <name> <size in bytes>, got '${text.slice(0, 80)}'`);
+  return { command: 'PUT', name: text.slice(0, space), size: Number(size) };
 }
 
 /** `WORD` alone when the argument is empty, `WORD argument` otherwise. */
@@ -131,10 +149,16 @@ export function formatTextRequest(request: Request): Buffer {
       return line('SAY', request.text);
     case 'WORK':
       return line('WORK', `${request.iterations} ${Buffer.from(request.data).toString('utf8')}`);
+    case 'GET':
+      return line('GET', request.name);
+    case 'PUT':
+      // The line alone: the caller sends `size` raw bytes after it.
+      return line('PUT', `${request.name} ${request.size}`);
     case 'LEAVE':
     case 'WHO':
     case 'INFO':
     case 'QUIT':
+    case 'LIST':
       return line(request.command);
   }
 }
