@@ -5,16 +5,52 @@
  *
  * The socket's bytes wait in a small queue until the coroutine asks for them; while it is
  * busy elsewhere (awaiting a `sendall` to a slow reader) and the queue is full, the socket
- * stops reading, so the kernel's buffers fill and TCP tells the client to wait.
+ * stops reading, so the kernel's buffers fill and TCP tells the client to wait. What `sendall`
+ * is given in one loop turn (a handler's replies, the pushes other handlers made for this
+ * connection) leaves in one write when the turn's handlers are done, as event-loop's output does.
  */
 import type { Socket } from 'node:net';
-import { closeLingering, type HandlerSocket, type PeerName, SocketError, SocketTimeout } from '@echoplex/core';
+import { type HandlerSocket, type PeerName, SocketError, SocketTimeout } from '@echoplex/core';
+import { closeLingering } from '@echoplex/core/node';
 
 /** Bytes read ahead of the coroutine before the socket stops reading: a kernel receive buffer's worth. */
 export const RECEIVE_QUEUE_BYTES = 64 * 1024;
 
 const EMPTY = Buffer.alloc(0);
 const SENT: Promise<void> = Promise.resolve();
+
+/**
+ * The sockets given output in this turn, each written once when the turn's handlers are done:
+ * a publisher's window of SAYs costs each member one write, not one per message. A microtask,
+ * as event-loop's TurnFlusher: the handlers this turn resumes run before it, their output joins.
+ */
+export class WriteTurn {
+  private readonly dirty: CoroutineSocket[] = [];
+  private scheduled = false;
+  private readonly writeAll = (): void => {
+    this.scheduled = false;
+    const dirty = this.dirty;
+    for (let i = 0; i < dirty.length; i++) (dirty[i] as CoroutineSocket).flush();
+    dirty.length = 0;
+  };
+
+  schedule(socket: CoroutineSocket): void {
+    this.dirty.push(socket);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(this.writeAll);
+  }
+}
+
+/** The promise every `sendall` of one turn's write returns, settled once the kernel took that write. */
+class TurnWrite {
+  resolve: () => void = () => {};
+  reject: (error: Error) => void = () => {};
+  readonly sent = new Promise<void>((resolve, reject) => {
+    this.resolve = resolve;
+    this.reject = reject;
+  });
+}
 
 interface Receiver {
   readonly maxBytes: number;
@@ -35,8 +71,15 @@ export class CoroutineSocket implements HandlerSocket {
   /** The coroutine awaiting `recv`, if it is. */
   private receiver: Receiver | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Bytes given to `sendall` in this turn, not yet handed to the socket, and the promise their callers wait on. */
+  private readonly outgoing: Uint8Array[] = [];
+  private outgoingBytes = 0;
+  private turnWrite: TurnWrite | undefined;
 
-  constructor(private readonly socket: Socket) {
+  constructor(
+    private readonly socket: Socket,
+    private readonly turn: WriteTurn,
+  ) {
     socket.on('data', (chunk: Buffer) => this.arrived(chunk));
     socket.on('end', () => this.finish());
     socket.on('error', (error: Error) => {
@@ -67,28 +110,46 @@ export class CoroutineSocket implements HandlerSocket {
     });
   }
 
-  /** Resolves once the kernel took every byte; a slow reader keeps it waiting (that is the backpressure). */
+  /**
+   * Resolves once the kernel took every byte; a slow reader keeps it waiting (that is the backpressure).
+   * The bytes join this turn's write to the socket, after whatever was given before them.
+   */
   sendall(bytes: Uint8Array): Promise<void> {
     if (this.closed) return Promise.reject(new SocketError('EBADF', 'the socket is closed'));
     if (this.failure !== undefined || this.socket.destroyed) return Promise.reject(new SocketError('EPIPE', 'broken pipe'));
     if (bytes.length === 0) return SENT;
-    let settle: ((error: Error | null | undefined) => void) | undefined;
-    this.socket.write(bytes, (error) => settle?.(error));
-    // Nothing left in Node's buffer: the kernel took it all during the write, as it mostly does.
-    if (this.socket.writableLength === 0) return SENT;
-    return new Promise<void>((resolve, reject) => {
-      settle = (error) => (error ? reject(new SocketError('EPIPE', error.message)) : resolve());
-    });
+    if (this.outgoing.length === 0) this.turn.schedule(this);
+    this.outgoing.push(bytes);
+    this.outgoingBytes += bytes.length;
+    this.turnWrite ??= new TurnWrite();
+    return this.turnWrite.sent;
   }
 
-  /** Bytes written and not yet taken by the kernel: what `--max-outbound` bounds. */
+  /** Bytes given to `sendall` and not yet taken by the kernel: what `--max-outbound` bounds. */
   outboundBytes(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + this.outgoingBytes;
+  }
+
+  /** Hands this turn's bytes to the socket in one write; their `sendall`s settle once the kernel took it. */
+  flush(): void {
+    const outgoing = this.outgoing;
+    const count = outgoing.length;
+    if (count === 0) return;
+    const bytes = count === 1 ? (outgoing[0] as Uint8Array) : Buffer.concat(outgoing, this.outgoingBytes);
+    outgoing.length = 0;
+    this.outgoingBytes = 0;
+    const write = this.turnWrite as TurnWrite;
+    this.turnWrite = undefined;
+    if (this.failure !== undefined || this.socket.destroyed) return write.reject(new SocketError('EPIPE', 'broken pipe'));
+    this.socket.write(bytes, (error) => (error ? write.reject(new SocketError('EPIPE', error.message)) : write.resolve()));
+    // Nothing left in Node's buffer: the kernel took it all during the write, as it mostly does.
+    if (this.socket.writableLength === 0) write.resolve();
   }
 
   /** Sends what is queued, then FIN; a coroutine waiting in `recv` gets b''. */
   close(): void {
     if (this.closed) return;
+    this.flush();
     this.closed = true;
     this.queue.length = 0;
     this.queuedBytes = 0;

@@ -3,8 +3,9 @@
  * counts, what shutdown reaches, and the sockets a drain waits for (closing ones too).
  */
 import type { Socket } from 'node:net';
-import { OpenSockets, type Session, type SessionOptions } from '@echoplex/core';
-import { CoroutineSocket } from './coroutine-socket.js';
+import type { Session, SessionOptions } from '@echoplex/core';
+import { OpenSockets } from '@echoplex/core/node';
+import { CoroutineSocket, WriteTurn } from './coroutine-socket.js';
 import { handle } from './handler.js';
 
 export type CoroutineSessionOptions = Omit<SessionOptions, 'transport' | 'id' | 'busy'>;
@@ -17,6 +18,8 @@ export class Coroutines {
   /** Every socket still open, lingering ones included. */
   private readonly open = new OpenSockets<Socket>((socket) => socket.destroy());
   private shuttingDown = false;
+  /** The loop's one turn of output: each socket written once per turn. */
+  private readonly turn = new WriteTurn();
 
   constructor(readonly sessionOptions: CoroutineSessionOptions) {}
 
@@ -29,7 +32,7 @@ export class Coroutines {
   serve(socket: Socket, id: number, busy: boolean): void {
     this.open.add(socket);
     socket.once('close', () => this.open.delete(socket));
-    void handle(new CoroutineSocket(socket), id, busy, this);
+    void handle(new CoroutineSocket(socket, this.turn), id, busy, this);
   }
 
   /** The coroutine's session exists: count it, and shut it down at once if the server is stopping. */

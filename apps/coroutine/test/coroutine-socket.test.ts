@@ -2,8 +2,8 @@
 import { once } from 'node:events';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { SocketError, SocketTimeout } from '@echoplex/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { CoroutineSocket, RECEIVE_QUEUE_BYTES } from '../src/coroutine-socket.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CoroutineSocket, RECEIVE_QUEUE_BYTES, WriteTurn } from '../src/coroutine-socket.js';
 
 const servers: Server[] = [];
 const clients: Socket[] = [];
@@ -26,7 +26,7 @@ async function connectedPair(): Promise<{ client: Socket; socket: CoroutineSocke
   clients.push(client);
   const [raw] = await accepted;
   clients.push(raw);
-  return { client, socket: new CoroutineSocket(raw), raw };
+  return { client, socket: new CoroutineSocket(raw, new WriteTurn()), raw };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -91,6 +91,36 @@ describe('CoroutineSocket', () => {
     expect(socket.outboundBytes()).toBe(0);
     await sleep(50);
     expect(received).toBe(size);
+  });
+
+  it('leaves what sendall is given in one turn in one write, in order, counted as outbound until then', async () => {
+    const { client, socket, raw } = await connectedPair();
+    const write = vi.spyOn(raw, 'write');
+    let received = '';
+    client.on('data', (chunk: Buffer) => {
+      received += chunk.toString();
+    });
+    const sent = ['one ', 'two ', 'three'].map((text) => socket.sendall(Buffer.from(text)));
+    expect(socket.outboundBytes()).toBe(13);
+    expect(write).not.toHaveBeenCalled();
+    await Promise.all(sent);
+    expect(write).toHaveBeenCalledTimes(1);
+    await socket.sendall(Buffer.from(' four'));
+    expect(write).toHaveBeenCalledTimes(2);
+    await sleep(50);
+    expect(received).toBe('one two three four');
+  });
+
+  it('close sends what this turn queued before the FIN', async () => {
+    const { client, socket } = await connectedPair();
+    let received = '';
+    client.on('data', (chunk: Buffer) => {
+      received += chunk.toString();
+    });
+    void socket.sendall(Buffer.from('last words'));
+    socket.close();
+    await once(client, 'end');
+    expect(received).toBe('last words');
   });
 
   it('stops reading the peer while the coroutine does not recv and its queue is full', async () => {
