@@ -5,7 +5,7 @@
  * messages are plain data, so they survive structured clone and JSON alike.
  */
 import { type ErrorCode, ProtocolError, type Push } from '@echoplex/protocol';
-import type { Hub, HubMember, HubResult, RoomMembers } from './hub.js';
+import { type Hub, type HubMember, type HubResult, type RoomMembers, SharedPush } from './hub.js';
 
 /** A hub call from a client (a worker, a child) to the authority. `call` numbers the reply. */
 export type HubCall =
@@ -106,11 +106,16 @@ export class RemoteHub implements Hub {
       this.down = event.unavailable === null ? undefined : new ProtocolError(event.unavailable.code, event.unavailable.message);
       return;
     }
+    // One SharedPush per push that crossed: its bytes are encoded once here, for every member of this client.
     if (event.op === 'pushes') {
-      for (const { to, push } of event.pushes) for (const id of to) this.connections.get(id)?.deliver(push);
+      for (const { to, push } of event.pushes) this.deliver(to, new SharedPush(push));
       return;
     }
-    for (const id of event.to) this.connections.get(id)?.deliver(event.push);
+    this.deliver(event.to, new SharedPush(event.push));
+  }
+
+  private deliver(to: readonly number[], push: SharedPush): void {
+    for (const id of to) this.connections.get(id)?.deliver(push);
   }
 
   private expect(done: (result: WireResult<string | RoomMembers>) => void): number {
@@ -124,7 +129,7 @@ export class RemoteHub implements Hub {
 export class HubChannel {
   readonly memberIds = new Set<number>();
   /** Pushes gathered while one call is applied, so a broadcast crosses once per channel, not once per member. */
-  readonly outbox = new Map<Push, number[]>();
+  readonly outbox = new Map<SharedPush, number[]>();
   /** The availability this client was last told (the message of UNAVAILABLE, or null: chat may go). */
   toldUnavailable: string | null = null;
 
@@ -247,7 +252,7 @@ export class HubRelay {
     return false;
   }
 
-  private enqueue(channel: HubChannel, id: number, push: Push): void {
+  private enqueue(channel: HubChannel, id: number, push: SharedPush): void {
     if (!channel.memberIds.has(id)) return;
     const to = channel.outbox.get(push);
     if (to === undefined) channel.outbox.set(push, [id]);
@@ -265,8 +270,10 @@ export class HubRelay {
 
   private flush(): void {
     for (const channel of this.dirty) {
-      if (channel.outbox.size === 1) for (const [push, to] of channel.outbox) channel.send({ op: 'push', to, push });
-      else if (channel.outbox.size > 1) channel.send({ op: 'pushes', pushes: Array.from(channel.outbox, ([push, to]) => ({ to, push })) });
+      if (channel.outbox.size === 1) for (const [shared, to] of channel.outbox) channel.send({ op: 'push', to, push: shared.push });
+      else if (channel.outbox.size > 1) {
+        channel.send({ op: 'pushes', pushes: Array.from(channel.outbox, ([shared, to]) => ({ to, push: shared.push })) });
+      }
       channel.outbox.clear();
     }
     this.dirty.clear();

@@ -3,14 +3,40 @@
  * interface only, so each concurrency model can put the authority where it fits (in
  * process, on the main thread, in the parent process) without the session knowing.
  */
-import type { ProtocolError, Push } from '@echoplex/protocol';
+import { encodeBinaryMessage, encodeTextMessage, type ProtocolError, type Push } from '@echoplex/protocol';
+import type { ServerStats } from './stats.js';
 
 export type HubResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ProtocolError };
+
+/**
+ * One push on its way to members: a hub makes one per broadcast and hands that same object to
+ * every member, so each dialect's bytes are encoded once (by the first member in it) and every
+ * other member in that dialect gets those very bytes, not a copy.
+ */
+export class SharedPush {
+  private binary: Buffer | undefined;
+  private text: Buffer | undefined;
+
+  constructor(readonly push: Push) {}
+
+  /** The push's bytes in a chat dialect; an encoding it had to make counts in `stats.pushEncodings`. */
+  bytes(dialect: 'binary' | 'text', stats: Pick<ServerStats, 'pushEncodings'>): Buffer {
+    const encoded = dialect === 'binary' ? this.binary : this.text;
+    if (encoded !== undefined) return encoded;
+    stats.pushEncodings += 1;
+    if (dialect === 'binary') {
+      this.binary = encodeBinaryMessage(this.push);
+      return this.binary;
+    }
+    this.text = encodeTextMessage(this.push);
+    return this.text;
+  }
+}
 
 /** A connection as the hub sees it: an id unique across the whole server, and a way to push to it. */
 export interface HubMember {
   readonly id: number;
-  deliver(push: Push): void;
+  deliver(push: SharedPush): void;
 }
 
 export interface RoomMembers {

@@ -1,6 +1,6 @@
 /** The in-process Hub: the one authority over rooms and nicks, used as is by single-loop servers and behind a relay by the others. */
 import { guestNick, ProtocolError, type Push } from '@echoplex/protocol';
-import type { Hub, HubMember, HubResult, RoomMembers } from './hub.js';
+import { type Hub, type HubMember, type HubResult, type RoomMembers, SharedPush } from './hub.js';
 
 interface Member {
   readonly connection: HubMember;
@@ -127,8 +127,10 @@ export class LocalHub implements Hub {
     return true;
   }
 
+  /** One SharedPush for every member: its bytes are encoded once per dialect. */
   private broadcast(members: Set<Member>, push: Push, except?: Member): void {
-    for (const member of members) if (member !== except) member.connection.deliver(push);
+    const shared = new SharedPush(push);
+    for (const member of members) if (member !== except) member.connection.deliver(shared);
   }
 
   private required(id: number): Member {

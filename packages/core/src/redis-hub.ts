@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { guestNick, ProtocolError, type Push } from '@echoplex/protocol';
 import { Redis } from 'ioredis';
-import type { Hub, HubMember, HubResult, RoomMembers } from './hub.js';
+import { type Hub, type HubMember, type HubResult, type RoomMembers, SharedPush } from './hub.js';
 import { ListenError } from './listener.js';
 import type { Logger } from './logger.js';
 import type { HubCounters } from './metrics.js';
@@ -236,7 +236,7 @@ export class RedisHub implements Hub {
         if (member.room !== undefined) this.leaveLocally(member);
         const members = this.localRooms.get(room) ?? new Set<Member>();
         this.localRooms.set(room, members);
-        const push: Push = { kind: 'JOINED', room, nick: member.nick };
+        const push = new SharedPush({ kind: 'JOINED', room, nick: member.nick });
         for (const other of members) other.connection.deliver(push);
         members.add(member);
         member.room = room;
@@ -307,7 +307,7 @@ export class RedisHub implements Hub {
   private send(room: string, nick: string, text: string, sender: Member | undefined): void {
     const members = this.localRooms.get(room);
     if (members !== undefined) {
-      const push: Push = { kind: 'MSG', room, nick, text };
+      const push = new SharedPush({ kind: 'MSG', room, nick, text });
       for (const member of members) if (member !== sender) member.connection.deliver(push);
     }
     if (this.ready) this.store.publish(room, `${this.nodePrefix}M ${nick} ${text}`).then(this.answered, this.failed);
@@ -335,7 +335,7 @@ export class RedisHub implements Hub {
     const members = this.localRooms.get(room);
     if (members !== undefined) {
       members.delete(member);
-      const push: Push = { kind: 'LEFT', room, nick: member.nick };
+      const push = new SharedPush({ kind: 'LEFT', room, nick: member.nick });
       for (const other of members) other.connection.deliver(push);
       if (members.size === 0) this.localRooms.delete(room);
     }
@@ -389,7 +389,8 @@ export class RedisHub implements Hub {
       default:
         return;
     }
-    for (const member of members) member.connection.deliver(push);
+    const shared = new SharedPush(push);
+    for (const member of members) member.connection.deliver(shared);
   }
 
   /** Runs a member's call now, or after the one it waits for: calls of one member apply in order. */

@@ -25,7 +25,6 @@ import {
   LineDecoder,
   MAX_WORK_ITERATIONS,
   ProtocolError,
-  type Push,
   parseTextRequest,
   type Request,
   type ServerMessage,
@@ -33,7 +32,7 @@ import {
   sniffDialect,
 } from '@echoplex/protocol';
 import { matchRoute } from './http-routes.js';
-import type { Hub, HubResult, RoomMembers } from './hub.js';
+import type { Hub, HubResult, RoomMembers, SharedPush } from './hub.js';
 import type { ServerInfo, ServerView } from './server-view.js';
 import type { ServerStats } from './stats.js';
 import { renderStatusPage } from './status-page.js';
@@ -174,10 +173,10 @@ export class Session {
     else if (!this.pending && !this.processing) this.finishShutdown();
   }
 
-  /** A push from the hub (MSG, JOINED, LEFT). */
-  deliver(push: Push): void {
+  /** A push from the hub (MSG, JOINED, LEFT), in bytes every member in this dialect shares. */
+  deliver(push: SharedPush): void {
     if (this.closed || (this.dialect !== 'binary' && this.dialect !== 'text')) return;
-    const bytes = encodedPush(push, this.dialect, this.options.stats);
+    const bytes = push.bytes(this.dialect, this.options.stats);
     const { maxOutbound } = this.options.limits;
     if (this.options.transport.outboundBytes() + this.outBytes + bytes.length > maxOutbound) {
       this.fail(new ProtocolError('SLOW_CONSUMER', `more than ${maxOutbound} bytes of pushed output waiting`));
@@ -527,30 +526,6 @@ export class Session {
     this.timerMode = mode;
     this.options.transport.setTimer(mode === 'none' ? undefined : idleTimeoutMs);
   }
-}
-
-/**
- * The last push encoded on this thread, in each dialect. A hub delivers one push object to every
- * member in turn, so all members after the first share its bytes: encoded once, never copied.
- */
-const lastPush: { push: Push | undefined; binary: Buffer | undefined; text: Buffer | undefined } = {
-  push: undefined,
-  binary: undefined,
-  text: undefined,
-};
-
-function encodedPush(push: Push, dialect: 'binary' | 'text', stats: ServerStats): Buffer {
-  if (lastPush.push !== push) {
-    lastPush.push = push;
-    lastPush.binary = undefined;
-    lastPush.text = undefined;
-  }
-  const cached = lastPush[dialect];
-  if (cached !== undefined) return cached;
-  stats.pushEncodings += 1;
-  const bytes = dialect === 'binary' ? encodeBinaryMessage(push) : encodeTextMessage(push);
-  lastPush[dialect] = bytes;
-  return bytes;
 }
 
 const badArgument = (message: string): ProtocolError => new ProtocolError('BAD_ARGUMENT', message);
