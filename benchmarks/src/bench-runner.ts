@@ -12,7 +12,7 @@ import { modelLimit } from './model-flags.js';
 import type { ModelEntry } from './models.js';
 import { type BenchResults, type RunSample, SCHEMA, type Served, type StepResult } from './results-schema.js';
 import { runStep, type StepSettings } from './run-step.js';
-import { connectionsOf, type Depth, type Scenario, type ScenarioStep } from './scenario-registry.js';
+import { connectionsOf, type Depth, type Scenario, type ScenarioStep, type ServerSet } from './scenario-registry.js';
 import { type RunningServer, startServer } from './server-process.js';
 import { agreeingSubset, median, relativeSpread } from './statistics.js';
 import { BASELINE_MODEL } from './summary.js';
@@ -77,19 +77,23 @@ export async function runBench(plan: BenchPlan): Promise<BenchResults> {
   });
   const runJobs = async (run: number, model: ModelEntry, jobs: readonly Job[], allJobs: readonly Job[]): Promise<void> => {
     const limit = modelLimit(model.name, Math.max(...allJobs.map((job) => connectionsOf(job.step))));
-    const results = await runOnOneServer(model, plan.profile, limit.args, jobs, async (server, job) => {
-      const connections = connectionsOf(job.step);
-      if (connections > limit.capacity) {
-        // A hard limit known up front (memory for threads): the outcome, without a minute's wait.
-        const shortfall = { served: limit.capacity, of: connections };
-        return { metrics: {}, loadBound: false, errorSamples: [`${model.name} can serve ${limit.capacity} at once here`], shortfall };
+    // Steps that start the model otherwise (a step's `servers`: a cluster on Redis, `--udp`) get their own start.
+    for (const group of groupByServers(jobs)) {
+      const { entry, args } = group.servers?.launch(model, limit.args) ?? { entry: model, args: limit.args };
+      const results = await runOnOneServer(entry, plan.profile, args, group.jobs, async (server, job) => {
+        const connections = connectionsOf(job.step);
+        if (connections > limit.capacity) {
+          // A hard limit known up front (memory for threads): the outcome, without a minute's wait.
+          const shortfall = { served: limit.capacity, of: connections };
+          return { metrics: {}, loadBound: false, errorSamples: [`${model.name} can serve ${limit.capacity} at once here`], shortfall };
+        }
+        return runStep(server, entry, job.step, settings(run));
+      });
+      for (const { job, sample } of results) {
+        const full = { run, ...sample };
+        collect(job, model.name, args, full);
+        plan.log(describeSample(run, job.scenario.name, job.step.label, model.name, full));
       }
-      return runStep(server, model, job.step, settings(run));
-    });
-    for (const { job, sample } of results) {
-      const full = { run, ...sample };
-      collect(job, model.name, limit.args, full);
-      plan.log(describeSample(run, job.scenario.name, job.step.label, model.name, full));
     }
   };
   for (let run = 1; run <= plan.runs; run++) {
@@ -149,6 +153,18 @@ export async function runBench(plan: BenchPlan): Promise<BenchResults> {
     results,
     wallSeconds: Math.round(elapsed() * 10) / 10,
   };
+}
+
+/** Jobs by the servers they run on (a step's `servers` key; none: the model alone), in first-seen order. */
+function groupByServers(jobs: readonly Job[]): Array<{ servers: ServerSet | undefined; jobs: Job[] }> {
+  const groups = new Map<string, { servers: ServerSet | undefined; jobs: Job[] }>();
+  for (const job of jobs) {
+    const key = job.step.servers?.key ?? '';
+    const group = groups.get(key) ?? { servers: job.step.servers, jobs: [] };
+    group.jobs.push(job);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
 }
 
 type StepSample = Omit<RunSample, 'run' | 'cleanExit'>;

@@ -22,7 +22,11 @@ export type LoadOutcome = Pick<
   | 'uncorrectedLatencyMicros'
   | 'connectionsOpened'
   | 'connectionFailures'
-> & { readonly timeline?: LoadResult['timeline'] };
+> & {
+  readonly timeline?: LoadResult['timeline'];
+  /** `--udp` runs: the share of requests sent that got no reply within the timeout. */
+  readonly lossRate?: number;
+};
 
 export interface LoadRun {
   readonly outcome: LoadOutcome;
@@ -37,8 +41,10 @@ export const CROSS_CHECK_SCRIPT = path.join(repoRoot, 'benchmarks', 'dist', 'htt
 /** Arguments for the load generator's bin: `--flag value` pairs (booleans only when true). */
 export type LoadArgs = Readonly<Record<string, string | number | boolean>>;
 
-export function loadGeneratorArgv(target: string, args: LoadArgs): string[] {
-  const argv = [LOAD_BIN, '--target', target, '--json', '--quiet'];
+/** Several targets: a fanout over servers on one hub (the publisher on the first). */
+export function loadGeneratorArgv(target: string | readonly string[], args: LoadArgs): string[] {
+  const targets = typeof target === 'string' ? [target] : target;
+  const argv = [LOAD_BIN, ...targets.flatMap((each) => ['--target', each]), '--json', '--quiet'];
   for (const [flag, value] of Object.entries(args)) {
     if (value === false) continue;
     argv.push(`--${flag}`);

@@ -2,6 +2,7 @@
 /** `npm run bench`: runs the scenarios against every built model and the reference, or compares two results files. */
 import { BENCH_USAGE, type BenchCommand, BenchFlagError, parseBenchFlags } from './bench-flags.js';
 import { runBench } from './bench-runner.js';
+import { CLUSTER_REDIS_MISSING_NOTE } from './chat-cluster-scenario.js';
 import { CompareError, compareResults, loadResults, renderComparison } from './compare.js';
 import { cpuProfile } from './cpu-profile.js';
 import { REDIS_MISSING_NOTE, redisServerPath } from './fanout-scenario.js';
@@ -35,6 +36,8 @@ async function run(command: Extract<BenchCommand, { kind: 'run' }>): Promise<num
     command.scenarios !== undefined ? command.scenarios.includes(scenario.name) : command.depth === 'full' || scenario.quick,
   );
   if (scenarios.some((scenario) => scenario.name === 'fanout') && redisServerPath() === undefined) process.stderr.write(REDIS_MISSING_NOTE);
+  if (scenarios.some((scenario) => scenario.name === 'chat-cluster') && redisServerPath() === undefined)
+    process.stderr.write(CLUSTER_REDIS_MISSING_NOTE);
   const defaults = DEFAULTS[command.depth];
   const profile = cpuProfile(command.profile);
   const plan = {

@@ -22,6 +22,8 @@ export function formatMetric(name: MetricName, value: number | undefined): strin
     return `${Math.round(value)}B`;
   }
   if (unit === 'cores') return value.toFixed(2);
+  // A share stored as a fraction: 0.0123 is 1.23%.
+  if (unit === '%') return `${(value * 100).toFixed(2)}%`;
   if (unit === 'MiB/s') return value.toFixed(1);
   return Math.round(value).toLocaleString('en-US');
 }

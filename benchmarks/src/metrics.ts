@@ -20,6 +20,8 @@ export const METRICS = {
   serverProcesses: { label: 'processes', unit: '', better: 'lower', about: 'peak processes in the server tree' },
   memoryPerConnectionBytes: { label: 'B/conn', unit: 'B', better: 'lower', about: 'RSS growth over the idle baseline per connection' },
   connectionsOpened: { label: 'conns held', unit: '', better: 'higher', about: 'connections the model accepted and kept' },
+  lossRate: { label: 'loss', unit: '%', better: 'lower', about: 'udp: share of requests without a reply within the timeout' },
+  hubCpuCores: { label: 'Redis CPU', unit: 'cores', better: 'lower', about: "chat-cluster: Redis's own CPU, inside server CPU" },
   loadCpuCores: { label: 'load CPU', unit: 'cores', better: 'lower', about: 'load generator CPU seconds per wall second' },
   loadCpuMicrosPerMessage: { label: 'load µs/msg', unit: 'µs', better: 'lower', about: 'load generator CPU time per message' },
   readySeconds: {

@@ -34,6 +34,8 @@ const EXTRA_COLUMNS: Readonly<Record<string, readonly MetricName[]>> = {
   churn: ['serverProcesses'],
   'cpu-mix': ['workPerSecond'],
   http: ['crossCheckPerSecond', 'crossCheckP99Micros'],
+  'udp-echo': ['lossRate'],
+  'chat-cluster': ['hubCpuCores'],
 };
 
 export function columnsFor(scenario: string): readonly MetricName[] {
@@ -159,6 +161,8 @@ export function labelOf(name: MetricName): string {
     serverProcesses: 'procs',
     memoryPerConnectionBytes: 'B/conn',
     connectionsOpened: 'held',
+    lossRate: 'loss',
+    hubCpuCores: 'Redis CPU',
     loadCpuCores: 'load CPU',
     loadCpuMicrosPerMessage: 'load µs/msg',
     readySeconds: 'ready',

@@ -84,12 +84,16 @@ export async function runStep(server: RunningServer, model: ModelEntry, step: Sc
   timing = { duration: settings.durationSeconds, warmup: settings.warmupSeconds };
   const sampler = new TreeSampler(server.pid);
   sampler.start();
+  // A cluster's Redis is inside the server tree; its own share is sampled beside it over the same window.
+  const hubSampler = server.hubPid === undefined ? undefined : new TreeSampler(server.hubPid);
+  hubSampler?.start();
   let runs: LoadRun[];
   let serverUsage: TreeUsage | undefined;
+  let hubUsage: TreeUsage | undefined;
   try {
     const load = step.load;
     if (load.kind === 'load') {
-      runs = [await runLoadProcess(loadGeneratorArgv(server.target, withTiming(load.args)), settings.profile, timeoutMs)];
+      runs = [await runLoadProcess(loadGeneratorArgv(loadTargetOf(server, load.args), withTiming(load.args)), settings.profile, timeoutMs)];
     } else if (load.kind === 'mix') {
       runs = await Promise.all([
         runLoadProcess(loadGeneratorArgv(server.target, withTiming(load.ping)), settings.profile, timeoutMs),
@@ -101,10 +105,13 @@ export async function runStep(server: RunningServer, model: ModelEntry, step: Sc
   } finally {
     // Stop sampling whatever happened, so no interval is left behind.
     serverUsage = sampler.stop();
+    hubUsage = hubSampler?.stop();
   }
   const primary = runs[0] as LoadRun;
   const outcome = toOutcome(primary.outcome, runs, serverUsage, baselineRss, connections, settings, step);
   outcome.metrics.readySeconds = ready.seconds;
+  if (hubUsage !== undefined) outcome.metrics.hubCpuCores = hubUsage.cores;
+  if (primary.outcome.lossRate !== undefined) outcome.metrics.lossRate = primary.outcome.lossRate;
   if (step.load.kind === 'http' && settings.crossCheck) {
     // autocannon after the measured window, outside the CPU sampling: its figures stand beside, not in.
     const spec = { ...httpSpec(server, step.load, settings), warmupSeconds: 0 };
@@ -117,6 +124,16 @@ export async function runStep(server: RunningServer, model: ModelEntry, step: Sc
     ...(primary.outcome.timeline !== undefined && { timeline: primary.outcome.timeline }),
     ...(settings.warmupSeconds > planned.warmupSeconds && { warmupSeconds: settings.warmupSeconds }),
   };
+}
+
+/** Where a step's load goes: the server's datagram socket for `--udp`, every server of a cluster, or the server. */
+function loadTargetOf(server: RunningServer, args: LoadArgs): string | readonly string[] {
+  if (args.udp === true) {
+    if (server.udpTarget === undefined)
+      throw new Error(`${server.model} announced no udpAddress: a UDP step needs the server started with --udp`);
+    return server.udpTarget;
+  }
+  return server.targets ?? server.target;
 }
 
 function httpSpec(server: RunningServer, load: Extract<ScenarioStep['load'], { kind: 'http' }>, settings: StepSettings) {

@@ -2,9 +2,12 @@
  * The scenarios, declared in one place: what each shows, its steps (a quick subset and the full
  * matrix), and whether the bare reference server can take part.
  */
+import { CHAT_CLUSTER_SCENARIO } from './chat-cluster-scenario.js';
 import { FANOUT_SCENARIO } from './fanout-scenario.js';
 import type { LoadArgs } from './load-process.js';
 import type { MetricName } from './metrics.js';
+import type { ModelEntry } from './models.js';
+import { UDP_ECHO_SCENARIO } from './udp-echo-scenario.js';
 
 export type StepLoad =
   /** One load generator process. */
@@ -20,6 +23,14 @@ export interface ScenarioStep {
   /** The step's position on a chart's x axis (connections, rate, …). */
   readonly x: number;
   readonly load: StepLoad;
+  /** Started instead of the model alone with its flags (chat-cluster's servers on one Redis, udp-echo's `--udp`). */
+  readonly servers?: ServerSet;
+}
+
+/** Another way to start a model for some steps: steps with one `key` share one start. */
+export interface ServerSet {
+  readonly key: string;
+  launch(model: ModelEntry, modelArgs: readonly string[]): { readonly entry: ModelEntry; readonly args: readonly string[] };
 }
 
 export type Depth = 'quick' | 'full';
@@ -167,6 +178,8 @@ export const SCENARIOS: readonly Scenario[] = [
     ],
   },
   FANOUT_SCENARIO,
+  CHAT_CLUSTER_SCENARIO,
+  UDP_ECHO_SCENARIO,
 ];
 
 export function findScenario(name: string): Scenario | undefined {

@@ -19,6 +19,12 @@ export interface RunningServer {
   readonly model: string;
   /** The flags it was started with beyond `--port 0`. */
   readonly args: readonly string[];
+  /** `HOST:PORT` of its datagram socket, when started with `--udp` (the listening line's `udpAddress`). */
+  readonly udpTarget?: string;
+  /** Every server's target when this is several on one hub (cluster-server.js); `target` is the first. */
+  readonly targets?: readonly string[];
+  /** The hub's own process (cluster-server.js's redis-server), sampled beside the servers. */
+  readonly hubPid?: number;
   /** Still running (a crash mid-run shows here, and the next scenario gets a fresh server). */
   alive(): boolean;
   stop(): Promise<ServerExit>;
@@ -32,6 +38,9 @@ interface ListeningLine {
   readonly msg?: unknown;
   readonly address?: unknown;
   readonly model?: unknown;
+  readonly udpAddress?: unknown;
+  readonly targets?: unknown;
+  readonly redisPid?: unknown;
 }
 
 export function startServer(model: ModelEntry, profile: CpuProfile, extraArgs: readonly string[] = []): Promise<RunningServer> {
@@ -71,7 +80,11 @@ export function startServer(model: ModelEntry, profile: CpuProfile, extraArgs: r
       clearTimeout(timer);
       child.removeListener('exit', exitedEarly);
       const address = parsed.address;
+      const { udpAddress, targets, redisPid } = parsed;
       resolve({
+        ...(typeof udpAddress === 'string' && { udpTarget: udpAddress }),
+        ...(Array.isArray(targets) && { targets: targets.filter((entry): entry is string => typeof entry === 'string') }),
+        ...(typeof redisPid === 'number' && { hubPid: redisPid }),
         pid: child.pid as number,
         target: address.startsWith('/') ? `unix:${address}` : `tcp://${address}`,
         model: typeof parsed.model === 'string' ? parsed.model : model.name,

@@ -43,10 +43,20 @@ describe('parseLoadFlags', () => {
     expect(parseLoadFlags(['127.0.0.1:7000'])?.options.target).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 7000 });
   });
 
+  it("takes several targets for a fanout across servers: the first is the publisher's, the rest in extraTargets", () => {
+    const options = parseLoadFlags(['--scenario', 'fanout', '--target', 'a:1', '--target', 'unix:/tmp/b'])?.options;
+    expect(options?.target).toEqual({ kind: 'tcp', host: 'a', port: 1 });
+    expect(options?.extraTargets).toEqual([{ kind: 'unix', path: '/tmp/b' }]);
+    expect(parseLoadFlags(['--scenario', 'fanout', 'a:1', 'b:2', 'c:3'])?.options.extraTargets).toHaveLength(2);
+    expect(parseLoadFlags(['a:1'])?.options.extraTargets).toEqual([]);
+  });
+
   it.each([
     [['--connections', '5'], /a target is required/],
     [['a:1', 'b:2'], /one target at most/],
-    [['--target', 'a:1', 'b:2'], /give the target once/],
+    [['--target', 'a:1', 'b:2'], /give the targets one way/],
+    [['--target', 'a:1', '--target', 'b:2'], /one target at most \(several are for --scenario fanout/],
+    [['--scenario', 'fanout', '--redis', 'a:1', 'b:2'], /several targets are for fanout across Echoplex servers/],
     [['-c', '-1', 'a:1'], /connections must be an integer in 1\.\.100000/],
     [['--threads', '-1', 'a:1'], /threads must be an integer in 0\.\.64/],
     [['--target', 'tcp://127.0.0.1:1', '--bogus'], /Unknown option '--bogus'/],

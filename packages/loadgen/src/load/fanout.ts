@@ -2,8 +2,9 @@
  * The fan-out scenario: one publisher, N members in one room, at most `window` messages not yet
  * delivered to every member. It speaks Echoplex's text dialect (JOIN/SAY) or Redis's inline
  * commands (SUBSCRIBE/PUBLISH), with the same code on the hot path, so the Redis row compares
- * servers, not clients. Everything runs on the calling thread: completion is one counter per
- * message in flight, shared by every member.
+ * servers, not clients. With several targets (servers on one hub) the members are dealt over
+ * them and the publisher stays on the first, so most deliveries cross the hub. Everything runs on
+ * the calling thread: completion is one counter per message in flight, shared by every member.
  */
 import net from 'node:net';
 import { connectOptions, formatTarget, type Target } from '../target.js';
@@ -303,9 +304,12 @@ class FanoutRun {
   private connectMember(index: number): Promise<void> {
     const member = new FanoutMember(`member ${index}`, this);
     this.members.push(member);
+    // Dealt round-robin over every server: with a hub, member 1 of 2 servers hears the publisher through it.
+    const targets = [this.options.target, ...this.options.extraTargets];
+    const target = targets[index % targets.length] as Target;
     return new Promise((resolve) => {
       const socket = net.connect({
-        ...connectOptions(this.options.target),
+        ...connectOptions(target),
         onread: { buffer: this.readBuffer, callback: (length: number, buffer: Uint8Array) => member.onRead(length, buffer as Buffer) },
       });
       member.socket = socket;
@@ -316,7 +320,7 @@ class FanoutRun {
       });
       socket.on('error', (error) => {
         this.stats.connectionFailures += member.joined ? 0 : 1;
-        this.stats.recordError(() => `member ${index}: ${error.message}`);
+        this.stats.recordError(() => `member ${index} (${formatTarget(target)}): ${error.message}`);
         resolve();
       });
       socket.on('close', () => {
@@ -370,7 +374,7 @@ class FanoutRun {
     const latency = summarise(stats.corrected);
     return {
       version: 1,
-      target: formatTarget(options.target as Target),
+      target: [options.target, ...options.extraTargets].map(formatTarget).join(' '),
       scenario: 'fanout',
       loadModel: 'closed',
       connections: options.connections,

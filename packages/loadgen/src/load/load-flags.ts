@@ -20,6 +20,7 @@ export interface LoadCommand {
 
 export const LOAD_USAGE = `Usage: echoplex-load [flags] TARGET
        echoplex-load --target TARGET [flags]
+       echoplex-load --scenario fanout [flags] TARGET TARGET...   (servers on one --hub)
 
 TARGET is tcp://HOST:PORT, HOST:PORT, unix:/PATH or a socket path. Short flags are wrk's and
 autocannon's: -c connections, -d duration, -t threads, -R rate, -p pipeline, -j json.
@@ -38,6 +39,8 @@ Load model
   --room-size N          chat: members per room (default ${DEFAULT_LOAD_OPTIONS.roomSize}); chat's --rate defaults to 1000
   -t, --threads N        worker threads the connections are spread over (default ${DEFAULT_LOAD_OPTIONS.threads}; 0 = main thread)
   --window N             fanout: messages not yet delivered to every member, at most (default ${DEFAULT_LOAD_OPTIONS.window})
+                         fanout with several targets: members dealt round-robin over them, the
+                         publisher on the first, so deliveries to the others cross the hub
   --redis                fanout against Redis pub/sub: SUBSCRIBE/PUBLISH instead of JOIN/SAY
   --mirror               expect replies identical to requests (the bare socket.pipe reference server)
   --connect-timeout T    give up on a connection after this long (default ${DEFAULT_LOAD_OPTIONS.connectTimeoutSeconds}s)
@@ -101,23 +104,29 @@ export function parseLoadFlags(argv: readonly string[]): LoadCommand | undefined
   }
   const { values, positionals } = parsed;
   if (values.help) return undefined;
-  if (positionals.length > 1) throw new FlagError(`one target at most, got ${positionals.map((p) => `'${p}'`).join(' ')}`);
-  if (positionals.length === 1 && values.target !== undefined)
-    throw new FlagError('give the target once: as --target or as the last argument');
-  const given = values.target ?? positionals[0];
-  const targetText = values.udp === true && given?.startsWith('udp://') ? given.slice('udp://'.length) : given;
-  if (targetText === undefined) throw new FlagError('a target is required: echoplex-load tcp://127.0.0.1:7000 (or unix:/path/to/socket)');
-  let target: LoadOptions['target'];
-  try {
-    target = parseTarget(targetText);
-  } catch (error) {
-    if (error instanceof TargetError) throw new FlagError(`--target: ${error.message}`);
-    throw error;
-  }
+  if (positionals.length > 0 && values.target !== undefined)
+    throw new FlagError('give the targets one way: as --target or as the last arguments');
+  const given = values.target ?? positionals;
   const scenario = values.scenario ?? DEFAULT_LOAD_OPTIONS.scenario;
   if (!isScenario(scenario)) throw new FlagError(`--scenario must be one of ${SCENARIOS.join(', ')}, got '${scenario}'`);
+  if (given.length > 1 && scenario !== 'fanout')
+    throw new FlagError(
+      `one target at most (several are for --scenario fanout across servers), got ${given.map((p) => `'${p}'`).join(' ')}`,
+    );
+  const targets = given.map((text) => {
+    const targetText = values.udp === true && text.startsWith('udp://') ? text.slice('udp://'.length) : text;
+    try {
+      return parseTarget(targetText);
+    } catch (error) {
+      if (error instanceof TargetError) throw new FlagError(`--target: ${error.message}`);
+      throw error;
+    }
+  });
+  const [target, ...extraTargets] = targets;
+  if (target === undefined) throw new FlagError('a target is required: echoplex-load tcp://127.0.0.1:7000 (or unix:/path/to/socket)');
   const options = withDefaults({
     target,
+    extraTargets,
     scenario,
     ...(values.connections !== undefined && { connections: parseCount(values.connections, 'connections') }),
     ...(values.duration !== undefined && { durationSeconds: parseDuration(values.duration, 'duration') }),
@@ -180,7 +189,7 @@ function parseFlagsStrictly(argv: readonly string[]) {
 }
 
 const FLAG_OPTIONS = {
-  target: { type: 'string' },
+  target: { type: 'string', multiple: true },
   scenario: { type: 'string' },
   connections: { type: 'string', short: 'c' },
   duration: { type: 'string', short: 'd' },

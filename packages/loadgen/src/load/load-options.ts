@@ -39,6 +39,11 @@ export interface LoadOptions {
   readonly window: number;
   /** Fan-out against Redis pub/sub (inline SUBSCRIBE/PUBLISH) instead of an Echoplex server. */
   readonly redis: boolean;
+  /**
+   * Fan-out across servers on one hub (`--hub`): members are dealt round-robin over `target` and
+   * these; the publisher stays on `target`, so a member on another server gets each message through the hub.
+   */
+  readonly extraTargets: readonly Target[];
 }
 
 export const DEFAULT_LOAD_OPTIONS = {
@@ -56,6 +61,7 @@ export const DEFAULT_LOAD_OPTIONS = {
   connectTimeoutSeconds: 10,
   window: 16,
   redis: false,
+  extraTargets: [],
 } as const satisfies Omit<LoadOptions, 'target'>;
 
 /** Chat is always paced: this many SAYs per second over all members unless `rate` says otherwise. */
@@ -87,6 +93,9 @@ export function validateLoadOptions(options: LoadOptions): string | undefined {
   if (!positiveInt(options.window) || options.window > 4096) return 'window must be an integer in 1..4096';
   if (options.redis && options.scenario !== 'fanout') return 'redis is a fanout mode only';
   if (options.scenario === 'fanout' && options.mirror) return 'fanout cannot run against a mirror server';
+  if (options.extraTargets.length > 0 && (options.scenario !== 'fanout' || options.redis))
+    return 'several targets are for fanout across Echoplex servers on one hub only';
+  if (options.extraTargets.length > 63) return 'fanout takes 64 targets at most';
   if (!(options.connectTimeoutSeconds > 0)) return 'connect timeout must be above 0';
   return undefined;
 }
