@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { CHAT_COMMANDS_HELP, formatPush, readTypedLine, type TypedLine } from '../chat/chat-lines.js';
 import { EchoplexClient } from '../client/echoplex-client.js';
 import { EchoplexError } from '../client/echoplex-error.js';
+import { downloadFile, listFiles, uploadFile } from '../files/file-transfer.js';
 import { formatTarget, parseTarget, type Target } from '../target.js';
 
 const USAGE = `Usage: echoplex-chat [TARGET] [--nick NAME] [--room ROOM] [--text]
@@ -56,6 +57,13 @@ function readFlags(argv: readonly string[]): ChatFlags | undefined {
 
 const messageOf = (error: unknown): string => (error instanceof EchoplexError || error instanceof Error ? error.message : String(error));
 
+/** A file command's failure, with what to do when the server serves no files at all. */
+const fileFailure = (command: string, error: unknown): Error => {
+  const hint =
+    error instanceof EchoplexError && error.code === 'UNKNOWN_COMMAND' ? ' (this server serves no files: it runs without --files)' : '';
+  return new Error(`${command}: ${messageOf(error)}${hint}`);
+};
+
 async function main(argv: readonly string[]): Promise<number> {
   let flags: ChatFlags | undefined;
   try {
@@ -87,6 +95,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 3;
   }
 
+  const target = flags.target;
   const show = (line: string): void => {
     if (!prompting) {
       process.stdout.write(`${line}\n`);
@@ -117,6 +126,14 @@ async function main(argv: readonly string[]): Promise<number> {
       show(`! ${messageOf(error)}`);
     }
   };
+  const transfer = (command: string, action: () => Promise<string>): Promise<void> =>
+    attempt(async () => {
+      try {
+        return await action();
+      } catch (error) {
+        throw fileFailure(command, error);
+      }
+    });
   const leave = async (): Promise<void> => {
     leaving = true;
     const gone = client.quit().catch(() => undefined);
@@ -150,6 +167,24 @@ async function main(argv: readonly string[]): Promise<number> {
         });
       case 'leave':
         return attempt(async () => `* left ${await client.leave()}`);
+      // Each transfer has a connection of its own (see file-transfer.ts): pushes keep showing meanwhile.
+      case 'ls':
+        return transfer('/ls', async () => {
+          const files = await listFiles(target);
+          if (files.length === 0) return '* no files';
+          const width = Math.max(...files.map((file) => file.name.length));
+          return [`* ${files.length} file(s):`, ...files.map((file) => `  ${file.name.padEnd(width)}  ${file.size} bytes`)].join('\n');
+        });
+      case 'get':
+        return transfer(`/get ${typed.name}`, async () => {
+          const saved = await downloadFile(target, typed.name);
+          return `* saved ${saved.name} (${saved.size} bytes) as ${saved.path}`;
+        });
+      case 'put':
+        return transfer(`/put ${typed.path}`, async () => {
+          const sent = await uploadFile(target, typed.path);
+          return `* sent ${sent.name} (${sent.size} bytes)`;
+        });
     }
   };
 
