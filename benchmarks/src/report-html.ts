@@ -87,7 +87,7 @@ function percentileSpectrum(id: string, title: string, rows: readonly StepResult
   });
 }
 
-/** The per-second timeline of one kept run per model: throughput and the worst latency of each second. */
+/** The per-second timeline of one kept run per model: throughput and the p99 latency of each second. */
 function timelineCharts(rows: readonly StepResult[], colour: (model: string) => string, label: string): string[] {
   const timelines = rows.flatMap((row) => {
     const run = row.runs.find((sample) => sample.outlier !== true && sample.timeline !== undefined && sample.timeline.length > 0);
@@ -112,12 +112,13 @@ function timelineCharts(rows: readonly StepResult[], colour: (model: string) => 
     }),
     lineChart({
       id: 'timeline-latency',
-      title: `${label}: worst latency of each second`,
+      title: `${label}: p99 latency of each second`,
       xLabel: 'second of the run (0 and below: warmup)',
-      yLabel: 'max latency (log scale)',
-      series: series((second) => (second.messages > 0 ? second.maxMicros : Number.NaN)),
+      yLabel: 'p99 latency, corrected (log scale)',
+      // A second without replies has no p99, and results from before per-second p99s have none to draw.
+      series: series((second) => (second.messages > 0 && second.p99Micros !== undefined ? second.p99Micros : Number.NaN)),
       logY: true,
-      formatY: (value) => formatMetric('maxMicros', value),
+      formatY: (value) => formatMetric('p99Micros', value),
       formatX: (value) => String(Math.round(value)),
     }),
   ];

@@ -62,6 +62,34 @@ describe('report writers', () => {
     expect(markdownFlags(renderMarkdown({ ...results, results: [...results.results, silent] }), 'blocking')).toContain('no replies');
   });
 
+  it("draws the echo-rate timeline with each second's p99, not its worst latency", () => {
+    const results = syntheticResults();
+    const timeline = [-1, 0, 1, 2, 3].map((second) => ({
+      second,
+      phase: second <= 0 ? ('warmup' as const) : ('measure' as const),
+      messages: second === 2 ? 0 : 10_000,
+      errors: 0,
+      lateSends: 0,
+      meanMicros: 400,
+      maxMicros: 90_000,
+      p99Micros: 1200 + second * 100,
+    }));
+    const withTimeline = {
+      ...results,
+      results: results.results.map((entry) =>
+        entry.scenario === 'echo-rate' && entry.model === 'event-loop'
+          ? { ...entry, runs: entry.runs.map((run) => ({ ...run, timeline })) }
+          : entry,
+      ),
+    };
+    const chart = renderCharts(withTimeline).find((svg) => svg.includes('data-chart="timeline-latency"')) ?? '';
+    expect(chart).toContain('p99 latency of each second');
+    const drawn = [...chart.matchAll(/<title>event-loop: ([^<]+)<\/title>/g)].map((match) => match[1]);
+    // Four seconds with replies, each at its p99; the second without replies is not drawn; no max anywhere.
+    expect(drawn).toEqual(['1.10ms', '1.20ms', '1.30ms', '1.50ms']);
+    expect(chart).not.toContain('90.0ms');
+  });
+
   it('gives each model one colour in every chart', () => {
     const charts = renderCharts(syntheticResults());
     const colours = new Map<string, Set<string>>();
@@ -148,6 +176,15 @@ describe('noise', () => {
     });
     expect(markdownFlags(markdown, 'event-loop')).toMatch(/\| 60% \| 3 \| noisy \|/);
     expect(markdown).toMatch(/Noisy \(runs spread over the threshold\): event-loop \(60%\)/);
+    // In every report: the summary cell and the table row of the terminal and of report.html too.
+    const withNoisy = {
+      ...results,
+      results: [...results.results.filter((entry) => !(entry.step === 'c100' && entry.model === 'event-loop')), noisy],
+    };
+    const summary = buildSummary(withNoisy).rows.find((entry) => entry.scenario === 'echo' && entry.step === 'c100');
+    expect(summary?.cells.find((cell) => cell.model === 'event-loop')?.text).toMatch(/\(noisy\)/);
+    expect(renderTerminal(withNoisy)).toMatch(/c100\s+event-loop\s+100,000 \(70,000–130,000\).*60%\s+3\s+noisy/);
+    expect(renderHtml(withNoisy)).toMatch(/<td>event-loop<\/td>.*<td>60%<\/td><td>3<\/td><td>noisy<\/td>/);
   });
 
   it('after re-runs keeps the runs that agree and sets the others aside', () => {

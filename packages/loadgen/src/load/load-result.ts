@@ -22,6 +22,8 @@ export interface TimelineSecond {
   readonly lateSends: number;
   readonly meanMicros: number;
   readonly maxMicros: number;
+  /** The second's p99 (corrected, like `meanMicros`; 0 without replies): absent where a load does not measure it (UDP). */
+  readonly p99Micros?: number;
 }
 
 export interface LoadResult {

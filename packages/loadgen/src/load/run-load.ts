@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { formatTarget } from '../target.js';
 import { runFanout } from './fanout.js';
-import { createHistogram, mergeEncoded, summarise } from './latency-histogram.js';
+import { createHistogram, createSecondHistogram, mergeEncoded, summarise } from './latency-histogram.js';
 import { type LoadOptions, validateLoadOptions, withDefaults } from './load-options.js';
 import type { LoadResult, TimelineSecond } from './load-result.js';
 import { Shard, type ShardReport, type ShardSecond, type ShardSpec, TargetUnreachableError } from './shard.js';
@@ -164,11 +164,22 @@ class TimelineMerger {
       lateSends: seconds.reduce((sum, s) => sum + s.lateSends, 0),
       meanMicros: messages === 0 ? 0 : Math.round(seconds.reduce((sum, s) => sum + s.meanMicros * s.messages, 0) / messages),
       maxMicros: Math.max(0, ...seconds.map((s) => s.maxMicros)),
+      p99Micros: messages === 0 ? 0 : mergedP99(seconds),
     };
     this.merged.push({ index, second });
     const warmupsSoFar = this.merged.filter((entry) => entry.second.phase === 'warmup').length;
     this.onSecond?.({ second: index - warmupsSoFar + 1, ...second });
   }
+}
+
+/** One p99 of several shards' second: their histograms merged (a p99 of p99s would be no percentile at all). */
+function mergedP99(seconds: readonly ShardSecond[]): number {
+  if (seconds.length === 1) return (seconds[0] as ShardSecond).p99Micros;
+  const merged = createSecondHistogram();
+  for (const second of seconds) mergeEncoded(merged, second.latency);
+  const p99 = merged.getValueAtPercentile(99);
+  merged.destroy();
+  return p99;
 }
 
 function buildResult(options: LoadOptions, reports: readonly ShardReport[], timeline: TimelineSecond[]): LoadResult {

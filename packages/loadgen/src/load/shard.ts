@@ -30,6 +30,10 @@ export interface ShardSecond {
   readonly lateSends: number;
   readonly meanMicros: number;
   readonly maxMicros: number;
+  /** This shard's own p99 of the second; shards' seconds merge through `latency`. */
+  readonly p99Micros: number;
+  /** The second's latencies, an encoded histogram (`encodeHistogram`); empty when the run has one shard. */
+  readonly latency: string;
 }
 
 export interface ShardReport {
@@ -248,7 +252,9 @@ export class Shard {
   }
 
   private emitSecond(phase: 'warmup' | 'measure'): void {
-    this.onSecond({ index: this.secondIndex++, phase, ...this.stats.takeSecond() });
+    // Only several shards need their histograms merged; one shard's own p99 is the second's.
+    const latency = this.spec.shardCount > 1 ? this.stats.encodeSecondLatency() : '';
+    this.onSecond({ index: this.secondIndex++, phase, ...this.stats.takeSecond(), latency });
   }
 
   private report(): ShardReport {
