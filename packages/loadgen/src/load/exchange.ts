@@ -42,5 +42,7 @@ export function buildExchange(options: Pick<LoadOptions, 'scenario' | 'size' | '
     case 'chat':
     case 'fanout':
       throw new RangeError(`${options.scenario} has no fixed exchange: members build their own messages`);
+    case 'get':
+      throw new RangeError('get has no fixed exchange: a download is a stream of frames (get-stream.ts)');
   }
 }

@@ -43,6 +43,10 @@ Load model
                          publisher on the first, so deliveries to the others cross the hub
   --redis                fanout against Redis pub/sub: SUBSCRIBE/PUBLISH instead of JOIN/SAY
   --mirror               expect replies identical to requests (the bare socket.pipe reference server)
+  --file NAME            get: the file each connection downloads in a loop (binary GET, one at a
+                         time); its size comes from the server's LIST and every download is checked
+                         against it; MiB/s is file bytes received, latency request to last frame
+  --sha256 HEX           get: also hash every download and compare (costs the load generator CPU)
   --connect-timeout T    give up on a connection after this long (default ${DEFAULT_LOAD_OPTIONS.connectTimeoutSeconds}s)
 
 UDP
@@ -140,6 +144,8 @@ export function parseLoadFlags(argv: readonly string[]): LoadCommand | undefined
     ...(values['room-size'] !== undefined && { roomSize: parseCount(values['room-size'], 'room-size') }),
     ...(values['connect-timeout'] !== undefined && { connectTimeoutSeconds: parseDuration(values['connect-timeout'], 'connect-timeout') }),
     ...(values.window !== undefined && { window: parseCount(values.window, 'window') }),
+    ...(values.file !== undefined && { file: values.file }),
+    ...(values.sha256 !== undefined && { sha256: values.sha256.toLowerCase() }),
     redis: values.redis ?? false,
     mirror: values.mirror ?? false,
   });
@@ -204,6 +210,8 @@ const FLAG_OPTIONS = {
   'connect-timeout': { type: 'string' },
   window: { type: 'string' },
   redis: { type: 'boolean' },
+  file: { type: 'string' },
+  sha256: { type: 'string' },
   udp: { type: 'boolean' },
   timeout: { type: 'string' },
   mirror: { type: 'boolean' },

@@ -1,14 +1,16 @@
 /** Everything that shapes one load run, shared by the CLI, the library call and the worker threads. */
+import { fileNameProblem } from '../files/file-name.js';
 import type { Target } from '../target.js';
 
 /**
  * - `echo`, `ping`, `work`: one request type per connection, every reply checked byte for byte.
+ * - `get`: one binary GET of `file` at a time per connection, each download's size checked (and its SHA-256 with `sha256`).
  * - `chat`: rooms of `roomSize` members, each SAYing at its share of `rate`; latency is send to receipt.
  * - `churn`: each connection slot connects, sends one ECHO, closes, and starts over.
  * - `fanout`: one publisher, `connections` members in one room, at most `window` messages not yet
  *   delivered to every member; `redis` speaks SUBSCRIBE/PUBLISH to a Redis server instead.
  */
-export const SCENARIOS = ['echo', 'ping', 'work', 'chat', 'churn', 'fanout'] as const;
+export const SCENARIOS = ['echo', 'ping', 'work', 'chat', 'churn', 'fanout', 'get'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface LoadOptions {
@@ -39,6 +41,10 @@ export interface LoadOptions {
   readonly window: number;
   /** Fan-out against Redis pub/sub (inline SUBSCRIBE/PUBLISH) instead of an Echoplex server. */
   readonly redis: boolean;
+  /** `get`: the file each download fetches (one the server's LIST names). */
+  readonly file?: string;
+  /** `get`: the SHA-256 (hex) every download must have; absent, only the size is checked. */
+  readonly sha256?: string;
   /**
    * Fan-out across servers on one hub (`--hub`): members are dealt round-robin over `target` and
    * these; the publisher stays on `target`, so a member on another server gets each message through the hub.
@@ -96,6 +102,17 @@ export function validateLoadOptions(options: LoadOptions): string | undefined {
   if (options.extraTargets.length > 0 && (options.scenario !== 'fanout' || options.redis))
     return 'several targets are for fanout across Echoplex servers on one hub only';
   if (options.extraTargets.length > 63) return 'fanout takes 64 targets at most';
+  if (options.scenario === 'get') {
+    if (options.file === undefined) return 'get needs --file NAME: the file to download';
+    const problem = fileNameProblem(options.file);
+    if (problem !== undefined) return `file: ${problem}`;
+    if (options.pipeline !== 1) return 'get downloads one file at a time per connection: no --pipeline';
+    if (options.rate !== undefined) return 'get is a closed loop of downloads: no --rate';
+    if (options.mirror) return 'get cannot run against a mirror server';
+  } else if (options.file !== undefined || options.sha256 !== undefined) {
+    return 'file and sha256 are for --scenario get';
+  }
+  if (options.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(options.sha256)) return 'sha256 takes 64 lower-case hex digits';
   if (!(options.connectTimeoutSeconds > 0)) return 'connect timeout must be above 0';
   return undefined;
 }

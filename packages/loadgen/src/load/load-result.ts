@@ -34,11 +34,12 @@ export interface LoadResult {
   readonly connections: number;
   readonly threads: number;
   readonly pipeline: number;
+  /** Payload bytes per request (get: the file's bytes). */
   readonly size: number;
   readonly rate: number | null;
   readonly durationSeconds: number;
   readonly warmupSeconds: number;
-  /** Replies (chat: deliveries; churn: whole connect-echo-close cycles) inside the measured window. */
+  /** Replies (chat: deliveries; churn: whole connect-echo-close cycles; get: whole downloads) inside the measured window. */
   readonly messages: number;
   readonly messagesPerSecond: number;
   /** Payload bytes per second received in replies (request size times messages per second). */

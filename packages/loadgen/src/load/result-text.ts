@@ -24,7 +24,14 @@ export function formatResult(result: LoadResult, outcomes: readonly AssertionOut
     `${result.scenario} against ${result.target}: ${result.connections} connections on ${result.threads} thread(s), ${model}, ` +
       `${result.size} B, ${result.durationSeconds}s after ${result.warmupSeconds}s warmup`,
   );
-  const unit = result.scenario === 'chat' ? 'deliveries' : result.scenario === 'churn' ? 'connections' : 'messages';
+  const unit =
+    result.scenario === 'chat'
+      ? 'deliveries'
+      : result.scenario === 'churn'
+        ? 'connections'
+        : result.scenario === 'get'
+          ? 'downloads'
+          : 'messages';
   lines.push(
     `${formatCount(result.messagesPerSecond)} ${unit}/s (${formatCount(result.messages)} in all), ` +
       `${(result.bytesPerSecond / 1_048_576).toFixed(2)} MiB/s payload, errors ${result.errors}` +

@@ -5,8 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import { EchoplexError } from '../client/echoplex-error.js';
+import { listFiles } from '../files/file-transfer.js';
 import { formatTarget } from '../target.js';
 import { runFanout } from './fanout.js';
+import type { ExpectedFile } from './get-stream.js';
 import { createHistogram, createSecondHistogram, mergeEncoded, summarise } from './latency-histogram.js';
 import { type LoadOptions, validateLoadOptions, withDefaults } from './load-options.js';
 import type { LoadResult, TimelineSecond } from './load-result.js';
@@ -35,12 +38,13 @@ export async function runLoad(input: Partial<LoadOptions> & Pick<LoadOptions, 't
   const invalid = validateLoadOptions(options);
   if (invalid !== undefined) throw new RangeError(invalid);
   if (options.scenario === 'fanout') return runFanout(options, hooks);
+  const file = options.scenario === 'get' ? await expectedFile(options) : undefined;
   const shardCount = Math.max(1, Math.min(options.threads, options.connections));
   const runTag = `L${randomBytes(3).toString('hex')}`;
   const timeline = new TimelineMerger(shardCount, hooks.onSecond);
   const handles: ShardHandle[] = [];
   for (let shardIndex = 0; shardIndex < shardCount; shardIndex++) {
-    const spec: ShardSpec = { options, shardIndex, shardCount, runTag };
+    const spec: ShardSpec = { options, shardIndex, shardCount, runTag, ...(file !== undefined && { file }) };
     const onSecond = (second: ShardSecond): void => timeline.add(second);
     handles.push(options.threads === 0 ? inProcessShard(spec, onSecond) : workerShard(spec, onSecond));
   }
@@ -54,7 +58,27 @@ export async function runLoad(input: Partial<LoadOptions> & Pick<LoadOptions, 't
   for (const handle of handles) handle.start(startEpochMs);
   const runMs = (options.idleSeconds + options.warmupSeconds + options.durationSeconds) * 1000 + START_DELAY_MS;
   const reports = await Promise.all(handles.map((handle) => withDeadline(handle, runMs + REPORT_GRACE_MS)));
-  return buildResult(options, reports, timeline.finish());
+  return buildResult(options, reports, timeline.finish(), file);
+}
+
+/** `get`: the file's size from the server's LIST, so every download can be checked against it. */
+async function expectedFile(options: LoadOptions): Promise<ExpectedFile> {
+  const name = options.file as string;
+  const where = formatTarget(options.target);
+  let files: Awaited<ReturnType<typeof listFiles>>;
+  try {
+    files = await listFiles(options.target, { connectTimeoutMs: options.connectTimeoutSeconds * 1000 });
+  } catch (error) {
+    if (error instanceof EchoplexError && error.code === 'UNKNOWN_COMMAND')
+      throw new TargetUnreachableError(`${where} serves no files: start it with --files DIR`);
+    throw new TargetUnreachableError(`cannot LIST the files of ${where}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const found = files.find((entry) => entry.name === name);
+  if (found === undefined) {
+    const names = files.length === 0 ? 'none' : files.map((entry) => entry.name).join(', ');
+    throw new TargetUnreachableError(`${where} has no file ${name} to GET (its LIST names ${names})`);
+  }
+  return { name, bytes: found.size, ...(options.sha256 !== undefined && { sha256: options.sha256 }) };
 }
 
 function inProcessShard(spec: ShardSpec, onSecond: (second: ShardSecond) => void): ShardHandle {
@@ -182,7 +206,12 @@ function mergedP99(seconds: readonly ShardSecond[]): number {
   return p99;
 }
 
-function buildResult(options: LoadOptions, reports: readonly ShardReport[], timeline: TimelineSecond[]): LoadResult {
+function buildResult(
+  options: LoadOptions,
+  reports: readonly ShardReport[],
+  timeline: TimelineSecond[],
+  file: ExpectedFile | undefined,
+): LoadResult {
   const corrected = createHistogram();
   const uncorrected = createHistogram();
   for (const report of reports) {
@@ -192,7 +221,7 @@ function buildResult(options: LoadOptions, reports: readonly ShardReport[], time
   const sum = (pick: (report: ShardReport) => number): number => reports.reduce((total, report) => total + pick(report), 0);
   const messages = sum((report) => report.messages);
   const messagesPerSecond = messages / options.durationSeconds;
-  const payload = options.scenario === 'chat' ? 33 : options.scenario === 'work' ? 32 : options.size;
+  const payload = file !== undefined ? file.bytes : options.scenario === 'chat' ? 33 : options.scenario === 'work' ? 32 : options.size;
   const result: LoadResult = {
     version: 1,
     target: formatTarget(options.target),
@@ -201,7 +230,7 @@ function buildResult(options: LoadOptions, reports: readonly ShardReport[], time
     connections: options.connections,
     threads: options.threads,
     pipeline: options.pipeline,
-    size: options.size,
+    size: file !== undefined ? file.bytes : options.size,
     rate: options.rate ?? null,
     durationSeconds: options.durationSeconds,
     warmupSeconds: options.warmupSeconds,

@@ -8,6 +8,7 @@ import { connectOptions, formatTarget, type Target } from '../target.js';
 import { ChatMember } from './chat-member.js';
 import { ChurnSlot } from './churn-slot.js';
 import { buildExchange } from './exchange.js';
+import { type ExpectedFile, GetStream } from './get-stream.js';
 import { encodeHistogram } from './latency-histogram.js';
 import type { LoadOptions } from './load-options.js';
 import { RequestStream, type Schedule } from './request-stream.js';
@@ -19,6 +20,8 @@ export interface ShardSpec {
   readonly shardCount: number;
   /** Makes nicks and rooms unique to this run, so runs against one server do not collide. */
   readonly runTag: string;
+  /** `get`: the file to download and what each download must be, as the server's LIST gave it. */
+  readonly file?: ExpectedFile;
 }
 
 /** One second of one shard; `index` counts ticks from the warmup start. */
@@ -97,6 +100,7 @@ export class Shard {
   private streams: RequestStream[] = [];
   private members: ChatMember[] = [];
   private slots: ChurnSlot[] = [];
+  private downloads: GetStream[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private secondIndex = 0;
 
@@ -124,6 +128,16 @@ export class Shard {
         return new ChatMember(`${this.spec.runTag}-m${i}`, room, this.stats);
       });
       await this.inBatches(this.members.length, (k) => (this.members[k] as ChatMember).join(options.target, this.readBuffer, timeoutMs));
+      this.failIfNoneOpened();
+      return;
+    }
+    if (options.scenario === 'get') {
+      const file = this.spec.file;
+      if (file === undefined) throw new Error('a get shard needs the file its connections download');
+      this.downloads = this.indices.map((i) => new GetStream(i, file, this.stats));
+      await this.inBatches(this.downloads.length, (k) =>
+        (this.downloads[k] as GetStream).connect(options.target, this.readBuffer, timeoutMs),
+      );
       this.failIfNoneOpened();
       return;
     }
@@ -190,6 +204,7 @@ export class Shard {
     for (const stream of this.streams) stream.stop();
     for (const member of this.members) member.stop();
     for (const slot of this.slots) slot.stop();
+    for (const download of this.downloads) download.stop();
   }
 
   private beginWarmup(warmupStart: number, measureStart: number): void {
@@ -201,6 +216,7 @@ export class Shard {
       for (const slot of this.slots) slot.start();
     } else if (options.rate === undefined) {
       for (const stream of this.streams) stream.startClosed(now);
+      for (const download of this.downloads) download.startClosed(now);
     } else {
       this.startTimetable(warmupStart, options.rate);
     }
