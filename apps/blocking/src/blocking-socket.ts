@@ -9,7 +9,7 @@
  * `sendall` made from such a handler while another is blocked queues behind it, in order.
  */
 
-import { type HandlerSocket, SocketError, SocketTimeout } from '@echoplex/core/sessions';
+import { type HandlerSocket, SocketError, SocketTimeout } from '@echoplex/core';
 import type { MainThreadLink } from './main-thread-link.js';
 import { type ConnectionBuffers, PeerState } from './shared-buffers.js';
 

@@ -4,7 +4,7 @@
  * loop: the main thread does everything asynchronous on its behalf.
  */
 import { threadId, workerData } from 'node:worker_threads';
-import { HandlerConnection, ServerStats, type ServerView, SocketError, SocketTimeout } from '@echoplex/core/sessions';
+import { HandlerConnection, ServerStats, type ServerView, SocketError, SocketTimeout } from '@echoplex/core';
 import { BlockingSocket } from './blocking-socket.js';
 import { MainThreadLink } from './main-thread-link.js';
 import { FAULT_BYTES, type ThreadData } from './messages.js';

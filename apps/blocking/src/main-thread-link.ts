@@ -5,7 +5,7 @@
  * blocking call it is in: recv, sendall, a hub call, or waiting for its next connection.
  */
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
-import { type HubEvent, isViewMessage, RemoteView, type ServerInfo, type StatsSnapshot } from '@echoplex/core/sessions';
+import { type HubEvent, isViewMessage, RemoteView, type ServerInfo, type StatsSnapshot } from '@echoplex/core';
 import type { FromThread, ToThread } from './messages.js';
 import type { ConnectionBuffers, Doorbell } from './shared-buffers.js';
 

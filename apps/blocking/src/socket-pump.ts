@@ -5,7 +5,7 @@
  * drain leaves the outbound ring full, which blocks the thread in sendall.
  */
 import type { Socket } from 'node:net';
-import { closeLingering, OUTPUT_HIGH_WATER } from '@echoplex/core';
+import { closeLingering, OUTPUT_HIGH_WATER } from '@echoplex/core/node';
 import { type ConnectionBuffers, PeerState, RING_BYTES } from './shared-buffers.js';
 
 export class SocketPump {

@@ -4,7 +4,7 @@
  * thread's HubRelay replies, as an RPC in a textbook server would. One-way calls (SAY,
  * attach, detach) ride in the thread's next batch, in the order they were made.
  */
-import { RemoteHub } from '@echoplex/core/sessions';
+import { RemoteHub } from '@echoplex/core';
 import type { MainThreadLink } from './main-thread-link.js';
 
 export function blockingRemoteHub(link: MainThreadLink): RemoteHub {

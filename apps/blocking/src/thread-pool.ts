@@ -12,17 +12,15 @@ import {
   type HubChannel,
   type HubRelay,
   isViewMessage,
-  type Logger,
-  OpenSockets,
   RetiredStats,
   refusalBytes,
   type ServerStats,
   type ServerView,
   type SessionLimits,
   type StatsSnapshot,
-  type ViewChannel,
-  ViewRelay,
 } from '@echoplex/core';
+import { OpenSockets, type ViewChannel, ViewRelay } from '@echoplex/core/node';
+import type { Logger } from '@echoplex/core/server';
 import type { FromThread, ThreadData, ToThread } from './messages.js';
 import { ConnectionBuffers, Doorbell } from './shared-buffers.js';
 import { SocketPump } from './socket-pump.js';

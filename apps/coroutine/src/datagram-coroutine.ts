@@ -5,7 +5,8 @@
  * that arrive faster than it runs wait in a bounded inbox; past it they are dropped, as a
  * kernel drops them past its receive buffer.
  */
-import type { DatagramHandler, DatagramServe } from '@echoplex/core';
+import type { DatagramHandler } from '@echoplex/core';
+import type { DatagramServe } from '@echoplex/core/node';
 
 /** A datagram as `recvfrom` returns it, with the way back to its sender. */
 interface Received {

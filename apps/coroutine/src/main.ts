@@ -5,84 +5,36 @@
  * the loop switches between them at each await, as gevent or asyncio do. Rooms in a
  * LocalHub (with --hub, a RedisHub shared with other servers).
  */
-import { createServer } from 'node:net';
-import {
-  createLogger,
-  DatagramEndpoint,
-  DatagramHandler,
-  exitOnStartupError,
-  MetricsExporter,
-  openHub,
-  readCommandLine,
-  runServer,
-  type ServerInfo,
-  ServerStats,
-  type ServerView,
-  serverInfo,
-} from '@echoplex/core';
+import { DatagramHandler } from '@echoplex/core';
+import { type ModelInfo, startServer } from '@echoplex/core/server';
 import { Coroutines } from './coroutines.js';
 import { DatagramCoroutine } from './datagram-coroutine.js';
 
-const MODEL = 'coroutine';
-const { server: config } = readCommandLine({
-  model: MODEL,
+const server = await startServer({
+  model: 'coroutine',
   summary: 'Echoplex on one event loop, each connection one async function: await recv, await sendall.',
   flags: {},
+  info,
 });
-const logger = createLogger(MODEL, config.logLevel);
-const startedAt = Date.now();
-const stats = new ServerStats();
-const metrics = new MetricsExporter(MODEL);
+const { config, view, stats } = server;
+const coroutines = new Coroutines({ limits: config, hub: server.chat.hub, server: view, stats, servedBy: `pid ${process.pid}` });
 
-const view: ServerView = {
-  info: (done) => done(info()),
-  metrics: (done) => {
-    void renderMetrics().then(done);
-  },
-};
-// With --hub, waits up to 10 s for Redis, else exits 1 naming it.
-const chat = await openHub(config.hub, logger).catch((error: unknown) => exitOnStartupError(MODEL, error));
-const coroutines = new Coroutines({ limits: config, hub: chat.hub, server: view, stats, servedBy: `pid ${process.pid}` });
-
-function info(): ServerInfo {
-  return serverInfo(chat, { model: MODEL, startedAt, threads: 1, processes: 1, connections: coroutines.connections });
+function info(): ModelInfo {
+  return { threads: 1, processes: 1, connections: coroutines.connections };
 }
-
-async function renderMetrics(): Promise<string> {
-  return metrics.render({
-    connections: coroutines.connections,
-    stats,
-    hub: chat.counters(),
-  });
-}
-
-let nextConnectionId = chat.firstConnectionId - 1;
-const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-  nextConnectionId += 1;
-  coroutines.serve(socket, nextConnectionId, coroutines.connections >= config.maxConnections);
-});
 
 // UDP (--udp): one async loop over the socket, a coroutine per datagram.
 const datagramCoroutine = new DatagramCoroutine(
   new DatagramHandler({ limits: config, server: view, stats, servedBy: `pid ${process.pid}` }),
 );
-const datagrams =
-  config.udpPort === undefined
-    ? undefined
-    : new DatagramEndpoint({ host: config.udpHost, port: config.udpPort, stats, serve: datagramCoroutine.deliver });
+const datagrams = server.datagramEndpoint(datagramCoroutine.deliver);
 if (datagrams !== undefined) void datagramCoroutine.run();
 
-await runServer({
-  model: MODEL,
-  config,
-  logger,
-  listener,
-  connections: () => coroutines.connections,
+await server.run({
+  serve: (socket, id) => coroutines.serve(socket, id, coroutines.connections >= config.maxConnections),
   drain: async (drainTimeoutMs) => {
     datagramCoroutine.close();
     await coroutines.drain(drainTimeoutMs);
-    await chat.close();
   },
-  announce: { hub: chat.name, node: chat.node },
-  ...(datagrams === undefined ? {} : { datagrams }),
+  datagrams,
 });

@@ -5,7 +5,9 @@
  * when a child is forked and which child gets a socket.
  */
 import type { Socket } from 'node:net';
-import { closeLingering, type Logger, RetiredStats, refusalBytes, type ServerStats, type StatsSnapshot, ViewRelay } from '@echoplex/core';
+import { RetiredStats, refusalBytes, type ServerStats, type StatsSnapshot } from '@echoplex/core';
+import { closeLingering, ViewRelay } from '@echoplex/core/node';
+import type { Logger } from '@echoplex/core/server';
 import { type ChildExit, ForkedChild, type ParentServices } from './forked-child.js';
 import type { ChildConfig } from './ipc.js';
 

@@ -5,17 +5,8 @@
  * flow-controlled: while the parent lags behind what we send, our sockets are not read.
  */
 import { Socket } from 'node:net';
-import {
-  closeLingering,
-  type HubCall,
-  isViewMessage,
-  OUTPUT_HIGH_WATER,
-  RemoteHub,
-  RemoteView,
-  refusalBytes,
-  ServerStats,
-  SocketSessions,
-} from '@echoplex/core/sessions';
+import { type HubCall, isViewMessage, RemoteHub, RemoteView, refusalBytes, ServerStats } from '@echoplex/core';
+import { closeLingering, OUTPUT_HIGH_WATER, SocketSessions } from '@echoplex/core/node';
 import { type ChildConfig, isToChild, type ToParent } from './ipc.js';
 
 /** Without a parent there is no hub: serve what was received, say SHUTTING_DOWN, and go. */

@@ -3,7 +3,8 @@
  * UDP child shares, answers each datagram itself, and sends the reply from that socket. The
  * kernel gives each datagram to whichever child asks first: the parent never touches one.
  */
-import { DatagramEndpoint, DatagramHandler, isViewMessage, RemoteView, ServerStats } from '@echoplex/core/sessions';
+import { DatagramHandler, isViewMessage, RemoteView, ServerStats } from '@echoplex/core';
+import { DatagramEndpoint } from '@echoplex/core/node';
 import type { DatagramChildConfig, FromDatagramChild, ToDatagramChild } from './datagram-children.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as DatagramChildConfig;

@@ -6,8 +6,16 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import dgram from 'node:dgram';
-import type { DatagramListener, ServerView, SessionLimits, StatsSnapshot, ViewChannel, ViewFromParent, ViewToParent } from '@echoplex/core';
-import { isViewMessage, ListenError, sumSnapshots, ViewRelay } from '@echoplex/core';
+import {
+  isViewMessage,
+  type ServerView,
+  type SessionLimits,
+  type StatsSnapshot,
+  sumSnapshots,
+  type ViewFromParent,
+  type ViewToParent,
+} from '@echoplex/core';
+import { type DatagramListener, ListenError, type ViewChannel, ViewRelay } from '@echoplex/core/node';
 
 export interface DatagramChildConfig {
   readonly limits: SessionLimits;

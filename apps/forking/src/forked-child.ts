@@ -4,16 +4,8 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Socket } from 'node:net';
-import {
-  type HubChannel,
-  type HubRelay,
-  isViewMessage,
-  ServerStats,
-  type ServerView,
-  type StatsSnapshot,
-  type ViewChannel,
-  type ViewRelay,
-} from '@echoplex/core';
+import { type HubChannel, type HubRelay, isViewMessage, ServerStats, type ServerView, type StatsSnapshot } from '@echoplex/core';
+import type { ViewChannel, ViewRelay } from '@echoplex/core/node';
 import { type ChildConfig, isToParent, type ToChild, type ToParent } from './ipc.js';
 
 const CHILD_ENTRY = new URL('./child.js', import.meta.url);

@@ -5,34 +5,17 @@
  * IO; rooms and nicks stay in the parent's LocalHub (with --hub, a RedisHub shared with
  * other servers), relayed over IPC. A child that crashes takes only its own connections with it.
  */
-import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
-import {
-  choiceFlag,
-  createLogger,
-  exitOnStartupError,
-  HubRelay,
-  integerFlag,
-  MetricsExporter,
-  openHub,
-  readCommandLine,
-  runServer,
-  type ServerInfo,
-  ServerStats,
-  type ServerView,
-  SocketSessions,
-  serverInfo,
-  sessionLimits,
-  sumSnapshots,
-} from '@echoplex/core';
+import { choiceFlag, integerFlag, sessionLimits, waitingFlag } from '@echoplex/core';
+import { SocketSessions } from '@echoplex/core/node';
+import { type ModelInfo, type ModelMetrics, startServer } from '@echoplex/core/server';
 import type { ChildPool, PoolOptions } from './child-pool.js';
 import { DatagramChildren } from './datagram-children.js';
 import { PerConnectionPool } from './per-connection-pool.js';
 import { PreforkPool } from './prefork-pool.js';
 
-const MODEL = 'forking';
-const { server: config, model: flags } = readCommandLine({
-  model: MODEL,
+const server = await startServer({
+  model: 'forking',
   summary: 'Echoplex in child processes: a prefork pool, or a fresh child per connection; rooms relayed by the parent.',
   flags: {
     mode: choiceFlag('prefork: children forked up front; per-connection: a fresh child per connection', 'prefork', [
@@ -41,32 +24,14 @@ const { server: config, model: flags } = readCommandLine({
     ] as const),
     workers: integerFlag('prefork: how many children', availableParallelism(), 1, 1_024),
     'max-children': integerFlag('per-connection: children at once; other connections wait', 40, 1, 10_000),
-    'max-waiting': integerFlag(
-      'connections waiting for a child at most; beyond, ERR BUSY (each waits --idle-timeout at most)',
-      64,
-      0,
-      100_000,
-    ),
+    'max-waiting': waitingFlag('a child'),
   },
+  info,
+  metrics,
 });
-const logger = createLogger(MODEL, config.logLevel);
-const startedAt = Date.now();
-/** The parent's own counters: the connections it turned away itself. */
-const stats = new ServerStats();
-const metrics = new MetricsExporter(MODEL);
-
-const view: ServerView = {
-  info: (done) => done(info()),
-  metrics: (done) => {
-    void renderMetrics().then(done);
-  },
-};
-// With --hub, waits up to 10 s for Redis, else exits 1 naming it. Only the parent talks to it.
-const chat = await openHub(config.hub, logger).catch((error: unknown) => exitOnStartupError(MODEL, error));
-const relay = new HubRelay(chat.hub);
-chat.onAvailabilityChange(() => relay.availabilityChanged());
+const { config, flags, view, stats } = server;
 // While no child can take a connection, the parent answers BUSY itself rather than fork a child to refuse it.
-const refusals = new SocketSessions({ limits: config, hub: chat.hub, server: view, stats, servedBy: 'parent' });
+const refusals = new SocketSessions({ limits: config, hub: server.chat.hub, server: view, stats, servedBy: 'parent' });
 
 const options: PoolOptions = {
   child: {
@@ -74,7 +39,7 @@ const options: PoolOptions = {
     drainTimeoutMs: config.drainTimeoutMs,
     once: flags.mode === 'per-connection',
   },
-  services: { relay, view },
+  services: { relay: server.relay, view },
   maxConnections: config.maxConnections,
   maxWaiting: flags['max-waiting'],
   waitTimeoutMs: config.idleTimeoutMs,
@@ -84,27 +49,21 @@ const options: PoolOptions = {
     // Accepted paused (pauseOnConnect): the refusal reads the first request to answer in its dialect.
     socket.resume();
   },
-  logger,
+  logger: server.logger,
 };
 const pool: ChildPool =
   flags.mode === 'prefork' ? new PreforkPool(options, flags.workers) : new PerConnectionPool(options, flags['max-children']);
 
-function info(): ServerInfo {
+function info(): ModelInfo {
+  const extra = { mode: flags.mode, children: pool.liveChildren.map((child) => child.pid), connectionsWaiting: pool.waitingCount };
   const processes = pool.liveChildren.length + 1 + (datagramChildren?.size ?? 0);
-  return serverInfo(
-    chat,
-    { model: MODEL, startedAt, threads: processes, processes, connections: pool.connections },
-    { mode: flags.mode, children: pool.liveChildren.map((child) => child.pid), connectionsWaiting: pool.waitingCount },
-  );
+  return { threads: processes, processes, connections: pool.connections, extra };
 }
 
-async function renderMetrics(): Promise<string> {
-  const [stats, udpStats] = await Promise.all([pool.stats(), datagramChildren?.stats()]);
+async function metrics(): Promise<ModelMetrics> {
   const children = pool.liveChildren;
-  return metrics.render({
-    connections: pool.connections,
-    stats: sumSnapshots([stats, udpStats]),
-    hub: chat.counters(),
+  return {
+    stats: await Promise.all([pool.stats(), datagramChildren?.stats()]),
     gauges: {
       echoplex_children: { help: 'Child processes alive', values: [{ value: children.length }] },
       echoplex_connections_waiting: { help: 'Accepted connections waiting for a child', values: [{ value: pool.waitingCount }] },
@@ -114,15 +73,8 @@ async function renderMetrics(): Promise<string> {
         values: children.map((child) => ({ labels: { pid: String(child.pid) }, value: child.connections })),
       },
     },
-  });
+  };
 }
-
-let nextConnectionId = chat.firstConnectionId - 1;
-// Paused: the parent never reads a byte, so everything the client sent reaches the child.
-const listener = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => {
-  nextConnectionId += 1;
-  pool.serve(socket, nextConnectionId);
-});
 
 // UDP (--udp): --workers children share the one UDP socket the parent bound, each reading it,
 // as prefork children share a listening socket (in per-connection mode too: no fork per datagram).
@@ -137,17 +89,14 @@ const datagramChildren =
         server: view,
       });
 
-await runServer({
-  model: MODEL,
-  config,
-  logger,
-  listener,
-  connections: () => pool.connections,
+await server.run({
+  serve: (socket, id) => pool.serve(socket, id),
+  // Paused: the parent never reads a byte, so everything the client sent reaches the child.
+  pauseOnConnect: true,
   start: () => pool.start(),
   drain: async (drainTimeoutMs) => {
     await Promise.all([pool.drain(drainTimeoutMs), refusals.drain(drainTimeoutMs)]);
-    await chat.close();
   },
-  announce: { hub: chat.name, node: chat.node, mode: flags.mode },
-  ...(datagramChildren === undefined ? {} : { datagrams: datagramChildren }),
+  announce: { mode: flags.mode },
+  datagrams: datagramChildren,
 });

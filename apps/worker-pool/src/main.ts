@@ -6,68 +6,34 @@
  * connection's session lives in one worker for its whole life, so WORK on one worker leaves
  * the others and the main thread free.
  */
-import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
-import {
-  booleanFlag,
-  createLogger,
-  DatagramEndpoint,
-  DatagramThreads,
-  exitOnStartupError,
-  HubRelay,
-  integerFlag,
-  MetricsExporter,
-  openHub,
-  readCommandLine,
-  runServer,
-  type ServerInfo,
-  ServerStats,
-  type ServerView,
-  serverInfo,
-  sessionLimits,
-  sumSnapshots,
-} from '@echoplex/core';
+import { booleanFlag, integerFlag, sessionLimits } from '@echoplex/core';
+import { DatagramThreads } from '@echoplex/core/node';
+import { type ModelInfo, type ModelMetrics, startServer } from '@echoplex/core/server';
 import { WorkerPool } from './worker-pool.js';
 
-const MODEL = 'worker-pool';
-const { server: config, model: flags } = readCommandLine({
-  model: MODEL,
+const server = await startServer({
+  model: 'worker-pool',
   summary: 'Echoplex on a fixed pool of worker_threads: the main thread accepts, each connection lives in one worker.',
   flags: {
     workers: integerFlag('worker threads serving connections', availableParallelism(), 1, 256),
     'inject-faults': booleanFlag('let a client kill its worker with a trigger string (tests only)'),
   },
+  info,
+  metrics,
 });
-const logger = createLogger(MODEL, config.logLevel);
-const startedAt = Date.now();
-const metrics = new MetricsExporter(MODEL);
+const { config, flags, view } = server;
+const setup = (index: number) => ({ index, limits: sessionLimits(config), injectFaults: flags['inject-faults'] });
+const pool = new WorkerPool(flags.workers, setup, server.relay, view, server.logger);
 
-const view: ServerView = {
-  info: (done) => done(info()),
-  metrics: (done) => {
-    void renderMetrics().then(done);
-  },
-};
-// With --hub, waits up to 10 s for Redis, else exits 1 naming it. Only the main thread talks to it.
-const chat = await openHub(config.hub, logger).catch((error: unknown) => exitOnStartupError(MODEL, error));
-const relay = new HubRelay(chat.hub);
-chat.onAvailabilityChange(() => relay.availabilityChanged());
-
-function info(): ServerInfo {
-  const threads = pool.size + 1 + datagramWorkers.size;
-  return serverInfo(
-    chat,
-    { model: MODEL, startedAt, threads, processes: 1, connections: pool.connections },
-    { workers: pool.size, workerConnections: pool.connectionsByWorker() },
-  );
+function info(): ModelInfo {
+  const extra = { workers: pool.size, workerConnections: pool.connectionsByWorker() };
+  return { threads: pool.size + 1 + datagramWorkers.size, processes: 1, connections: pool.connections, extra };
 }
 
-async function renderMetrics(): Promise<string> {
-  const [stats, udpStats] = await Promise.all([pool.stats(), datagramWorkers.stats()]);
-  return metrics.render({
-    connections: pool.connections,
-    stats: sumSnapshots([stats, datagramStats.snapshot(), udpStats]),
-    hub: chat.counters(),
+async function metrics(): Promise<ModelMetrics> {
+  return {
+    stats: await Promise.all([pool.stats(), datagramWorkers.stats()]),
     gauges: {
       echoplex_workers: { help: 'Worker threads in the pool', values: [{ value: pool.size }] },
       echoplex_worker_connections: {
@@ -75,30 +41,11 @@ async function renderMetrics(): Promise<string> {
         values: pool.connectionsByWorker().map((value, worker) => ({ labels: { worker: String(worker) }, value })),
       },
     },
-  });
+  };
 }
-
-const pool = new WorkerPool(
-  flags.workers,
-  (index) => ({
-    index,
-    limits: sessionLimits(config),
-    injectFaults: flags['inject-faults'],
-  }),
-  relay,
-  view,
-  logger,
-);
-
-let nextConnectionId = chat.firstConnectionId - 1;
-const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-  nextConnectionId += 1;
-  pool.serve(socket, nextConnectionId, pool.connections >= config.maxConnections);
-});
 
 // UDP (--udp): the main thread reads the socket and hands each datagram to the least busy of
 // --workers datagram workers, so WORK over UDP spreads over the cores as connections do.
-const datagramStats = new ServerStats();
 const datagramWorkers = new DatagramThreads({
   threads: config.udpPort === undefined ? 0 : flags.workers,
   startAll: true,
@@ -108,21 +55,13 @@ const datagramWorkers = new DatagramThreads({
   server: view,
   label: 'udp worker',
 });
-const datagrams =
-  config.udpPort === undefined
-    ? undefined
-    : new DatagramEndpoint({ host: config.udpHost, port: config.udpPort, stats: datagramStats, serve: datagramWorkers.serve });
+const datagrams = server.datagramEndpoint(datagramWorkers.serve);
 
-await runServer({
-  model: MODEL,
-  config,
-  logger,
-  listener,
-  connections: () => pool.connections,
+await server.run({
+  serve: (socket, id) => pool.serve(socket, id, pool.connections >= config.maxConnections),
   drain: async (drainTimeoutMs) => {
     await Promise.all([pool.drain(drainTimeoutMs), datagramWorkers.close()]);
-    await chat.close();
   },
-  announce: { hub: chat.name, node: chat.node, workers: flags.workers },
-  ...(datagrams === undefined ? {} : { datagrams }),
+  announce: { workers: flags.workers },
+  datagrams,
 });

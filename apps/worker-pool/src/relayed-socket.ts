@@ -4,7 +4,7 @@
  * holds both ways so neither thread buffers without bound.
  */
 import type { Socket } from 'node:net';
-import { closeLingering } from '@echoplex/core';
+import { closeLingering } from '@echoplex/core/node';
 import { Op } from './records.js';
 
 /** Bytes read and not yet taken by the worker's session, before the socket stops being read. */

@@ -5,18 +5,9 @@
  */
 import type { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import {
-  type HubChannel,
-  type HubRelay,
-  isViewMessage,
-  type Logger,
-  OpenSockets,
-  RetiredStats,
-  type ServerView,
-  type StatsSnapshot,
-  type ViewChannel,
-  ViewRelay,
-} from '@echoplex/core';
+import { type HubChannel, type HubRelay, isViewMessage, RetiredStats, type ServerView, type StatsSnapshot } from '@echoplex/core';
+import { OpenSockets, type ViewChannel, ViewRelay } from '@echoplex/core/node';
+import type { Logger } from '@echoplex/core/server';
 import type { FromWorker, ToWorker, WorkerSetup } from './messages.js';
 import { type Op, RecordBatch, readRecords } from './records.js';
 import { type RecordSink, RelayedSocket } from './relayed-socket.js';

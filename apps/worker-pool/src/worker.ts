@@ -4,17 +4,8 @@
  * WORK included, runs here, so a busy worker holds up only its own connections.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import {
-  type HubCall,
-  IdleTimer,
-  isViewMessage,
-  OUTPUT_HIGH_WATER,
-  RemoteHub,
-  RemoteView,
-  ServerStats,
-  Session,
-  type SessionTransport,
-} from '@echoplex/core/sessions';
+import { type HubCall, isViewMessage, RemoteHub, RemoteView, ServerStats, Session, type SessionTransport } from '@echoplex/core';
+import { IdleTimer, OUTPUT_HIGH_WATER } from '@echoplex/core/node';
 import { FAULT_TRIGGERS, type FromWorker, type ToWorker, type WorkerSetup } from './messages.js';
 import { Op, RecordBatch, readRecords } from './records.js';
 

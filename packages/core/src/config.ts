@@ -2,8 +2,11 @@
  * Command-line flags shared by every model, plus each model's own: parsed once, with
  * sizes like `64k`, seconds like `0.5`, and a clear error for anything else.
  */
+import { realpathSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MAX_FRAME_LIMIT } from '@echoplex/protocol';
+import { DEFAULT_MAX_FILE } from './file-store.js';
 
 export interface ServerConfig {
   readonly host: string;
@@ -25,6 +28,10 @@ export interface ServerConfig {
   readonly udpPort: number | undefined;
   /** `--udp-host`, else `--host`; `0.0.0.0` hears broadcasts. */
   readonly udpHost: string;
+  /** `--files DIR`, resolved to an absolute path: the file service's directory; undefined: no file service. */
+  readonly filesDir: string | undefined;
+  /** `--max-file`: the largest upload. */
+  readonly maxFile: number;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -79,6 +86,10 @@ export const choiceFlag = <T extends string>(description: string, defaultValue: 
     return raw as T;
   },
 });
+
+/** `--max-waiting` of a model whose connections wait for a thread or a child (`forWhat`: "a thread"): how many wait before ERR BUSY. */
+export const waitingFlag = (forWhat: string): FlagSpec<number> =>
+  integerFlag(`connections waiting for ${forWhat} at most; beyond, ERR BUSY (each waits --idle-timeout at most)`, 64, 0, 100_000);
 
 export const booleanFlag = (description: string): FlagSpec<boolean> => ({
   description,
@@ -142,6 +153,18 @@ const hubFlag: FlagSpec<string> = {
   },
 };
 
+/** `--files DIR`: an existing directory, checked at start so a typo is a usage error, not a 404 per request. */
+const filesFlag: FlagSpec<string> = {
+  description: 'serve LIST, GET, PUT and /files/ from the files directly in this directory',
+  valueName: 'DIR',
+  defaultValue: '',
+  parse(raw, flag) {
+    const dir = resolve(raw);
+    if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() !== true) throw new ConfigError(`${flag}: '${raw}' is not a directory`);
+    return realpathSync(dir);
+  },
+};
+
 /** `--udp PORT`: off unless given, since a UDP port is one more thing listening. */
 const udpFlag: FlagSpec<number | undefined> = {
   description: 'also answer UDP datagrams on this port (0 picks a free one)',
@@ -166,6 +189,8 @@ const COMMON_FLAGS = {
   hub: hubFlag,
   udp: udpFlag,
   'udp-host': stringFlag('UDP address (default: --host; 0.0.0.0 hears broadcasts)', 'HOST', ''),
+  files: filesFlag,
+  'max-file': sizeFlag('largest file a PUT may upload', DEFAULT_MAX_FILE, '64m', 0, Number.MAX_SAFE_INTEGER),
 } satisfies Record<string, FlagSpec<unknown>>;
 
 export interface CliSpec<Flags extends Record<string, FlagSpec<unknown>>> {
@@ -174,6 +199,8 @@ export interface CliSpec<Flags extends Record<string, FlagSpec<unknown>>> {
   /** One line on what the model is. */
   readonly summary: string;
   readonly flags: Flags;
+  /** A rule across the model's flags: the message of a usage error (exit 2), or undefined when they agree. */
+  check?(flags: FlagValues<Flags>): string | undefined;
 }
 
 export type ParsedCommandLine<Flags extends Record<string, FlagSpec<unknown>>> =
@@ -274,8 +301,12 @@ export function parseCommandLine<Flags extends Record<string, FlagSpec<unknown>>
     hub: (read('hub') as string) || undefined,
     udpPort,
     udpHost: udpHost === '' ? (read('host') as string) : udpHost,
+    filesDir: (read('files') as string) || undefined,
+    maxFile: read('max-file') as number,
   };
   const model: Record<string, unknown> = {};
   for (const name of Object.keys(spec.flags)) model[name] = read(name);
+  const problem = spec.check?.(model as FlagValues<Flags>);
+  if (problem !== undefined) throw new ConfigError(problem);
   return { server, model: model as FlagValues<Flags> };
 }

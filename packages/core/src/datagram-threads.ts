@@ -8,8 +8,9 @@
 import { Worker } from 'node:worker_threads';
 import type { DatagramLimits } from '@echoplex/protocol';
 import type { DatagramServe } from './datagram-endpoint.js';
-import { isViewMessage, type ServerView, type ViewChannel, type ViewFromParent, ViewRelay, type ViewToParent } from './server-view.js';
+import { isViewMessage, type ServerView, type ViewFromParent, type ViewToParent } from './server-view.js';
 import { type StatsSnapshot, sumSnapshots } from './stats.js';
+import { type ViewChannel, ViewRelay } from './view-relay.js';
 
 /** What a datagram thread is started with. */
 export interface DatagramThreadSetup {

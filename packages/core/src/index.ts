@@ -1,12 +1,17 @@
-/** The sans-IO Echoplex server, shared by every concurrency model. */
-export * from './cli.js';
+/**
+ * `@echoplex/core`: the sans-IO server, pure state machines fed bytes and calls: a Session
+ * (bytes in, actions out) over the protocol's codecs, the Hub and its relay across a boundary,
+ * the server view's messages, counters, limits and flags. No sockets, timers, signals or
+ * process here: those are `@echoplex/core/node` (any thread's or child's glue) and
+ * `@echoplex/core/server` (the process that listens).
+ */
 export * from './config.js';
-export * from './lifecycle.js';
-export * from './listener.js';
-export * from './logger.js';
-export * from './metrics.js';
-export * from './redis-hub.js';
-export * from './server-hub.js';
-export * from './server-info.js';
-export * from './sessions.js';
-export * from './shutdown.js';
+export * from './datagram-handler.js';
+export * from './hub.js';
+export * from './hub-relay.js';
+export * from './local-hub.js';
+export * from './refusal.js';
+export * from './server-view.js';
+export * from './session.js';
+export * from './socket-handler.js';
+export * from './stats.js';

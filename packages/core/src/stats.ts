@@ -84,3 +84,17 @@ export function sumSnapshots(snapshots: readonly (StatsSnapshot | undefined)[]):
   }
   return total.snapshot();
 }
+
+/** The counters of threads or children that ended, kept as one sum, so the server's totals never go backwards. */
+export class RetiredStats {
+  private sum: StatsSnapshot = new ServerStats().snapshot();
+
+  add(snapshot: StatsSnapshot | undefined): void {
+    if (snapshot !== undefined) this.sum = sumSnapshots([this.sum, snapshot]);
+  }
+
+  /** The retired counters plus those given (the live ones; undefined: a thread that never sent any). */
+  plus(snapshots: readonly (StatsSnapshot | undefined)[]): StatsSnapshot {
+    return sumSnapshots([this.sum, ...snapshots]);
+  }
+}

@@ -1,6 +1,7 @@
 /** Flags: defaults from PROTOCOL.md, sizes and seconds in their short forms, clear errors for bad input. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, integerFlag, parseCommandLine, parseSize, versionText } from '../src/index.js';
+import { ConfigError, integerFlag, parseCommandLine, parseSize } from '../src/index.js';
+import { versionText } from '../src/server.js';
 
 const spec = { model: 'test', summary: 'A test model.', flags: { threads: integerFlag('handler threads', 64, 1, 1024) } };
 
@@ -43,6 +44,19 @@ describe('parseCommandLine', () => {
     expect(() => parseCommandLine(['--threads', '-1'], spec)).toThrow("--threads: expected a whole number from 1 to 1024, got '-1'");
     expect(() => parseCommandLine(['--idle-timeout', '-5'], spec)).toThrow(/--idle-timeout: expected seconds from 0 to 86400/);
     expect(() => parseCommandLine(['--port=-3'], spec)).toThrow(/--port: expected a whole number from 0 to 65535/);
+  });
+
+  it("reports a rule across the model's flags as a usage error", () => {
+    const checked = {
+      ...spec,
+      flags: { ...spec.flags, prestart: integerFlag('threads at boot', 0, 0, 1024) },
+      check: (flags: { threads: number; prestart: number }) =>
+        flags.prestart > flags.threads ? `--prestart ${flags.prestart} is more than --threads ${flags.threads}` : undefined,
+    };
+    expect(() => parseCommandLine(['--threads', '2', '--prestart', '3'], checked)).toThrow(
+      new ConfigError('--prestart 3 is more than --threads 2'),
+    );
+    expect(parseCommandLine(['--threads', '3', '--prestart', '3'], checked)).toMatchObject({ model: { threads: 3, prestart: 3 } });
   });
 
   it('answers -h like --help, and --version', () => {

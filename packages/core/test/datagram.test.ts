@@ -2,7 +2,7 @@
 import { decodeDatagramReply, encodeFrame, FrameType, iteratedSha256, type ServerInfo } from '@echoplex/protocol';
 import { describe, expect, it } from 'vitest';
 import { parseCommandLine } from '../src/config.js';
-import { DatagramHandler, ServerStats } from '../src/sessions.js';
+import { DatagramHandler, ServerStats } from '../src/index.js';
 
 const info: ServerInfo = { model: 'test', pid: 1, threads: 1, processes: 1, connections: 0, uptimeSeconds: 0, protocol: 1 };
 

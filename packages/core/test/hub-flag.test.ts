@@ -1,6 +1,7 @@
 /** `--hub`: a redis:// URL or nothing (the server alone); anything else is a usage error that names the form. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseCommandLine, publicHubName } from '../src/index.js';
+import { ConfigError, parseCommandLine } from '../src/index.js';
+import { publicHubName } from '../src/server.js';
 
 const spec = { model: 'test', summary: 'A test model.', flags: {} };
 

@@ -1,6 +1,6 @@
 /** The idle timer: it fires when armed time passes, and time spent held (not reading) does not count. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { IdleTimer } from '../src/index.js';
+import { IdleTimer } from '../src/node.js';
 
 describe('IdleTimer', () => {
   beforeEach(() => vi.useFakeTimers());

@@ -1,7 +1,8 @@
 /** Listening: a flag that cannot work is a usage error naming what is wrong; a port taken is the machine's refusal, not a usage error. */
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, ListenError, listen, parseCommandLine } from '../src/index.js';
+import { ConfigError, parseCommandLine } from '../src/index.js';
+import { listen, ListenError } from '../src/node.js';
 
 const configFor = (argv: string[]) => {
   const parsed = parseCommandLine(argv, { model: 'test', summary: 'A test model.', flags: {} });

@@ -1,6 +1,7 @@
 /** /metrics: the protocol's metric names over a summed snapshot, and model gauges whose labels are named up front. */
 import { describe, expect, it } from 'vitest';
-import { MetricsExporter, ServerStats, sumSnapshots } from '../src/index.js';
+import { ServerStats, sumSnapshots } from '../src/index.js';
+import { MetricsExporter } from '../src/server.js';
 
 describe('MetricsExporter', () => {
   it('renders the names PROTOCOL.md requires, summed over snapshots', async () => {

@@ -1,6 +1,7 @@
 /** A push is encoded once per dialect and its bytes are shared by every member: counted through /metrics. */
 import { describe, expect, it } from 'vitest';
-import { LocalHub, MetricsExporter, ServerStats, Session, type SessionTransport } from '../src/index.js';
+import { LocalHub, ServerStats, Session, type SessionTransport } from '../src/index.js';
+import { MetricsExporter } from '../src/server.js';
 import { limits, view } from './session-harness.js';
 
 /** Keeps the very buffers it is given, so a test can tell shared bytes from copies. */

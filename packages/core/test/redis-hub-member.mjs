@@ -1,6 +1,6 @@
 // A server in another process, with one member in one room: the test SIGKILLs it to see a server die without a word.
 // argv: redis URL, lease in ms, nick, room. Uses the built core, as a model's main does.
-import { RedisHub } from '../dist/index.js';
+import { RedisHub } from '../dist/server.js';
 
 const [url, leaseMs, nick, room] = process.argv.slice(2);
 const hub = await RedisHub.open({ url, leaseMs: Number(leaseMs) });

@@ -3,7 +3,8 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RedisProcess, redisServerVersion } from '@echoplex/conformance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HubRelay, RedisHub, RemoteHub } from '../src/index.js';
+import { HubRelay, RemoteHub } from '../src/index.js';
+import { RedisHub } from '../src/server.js';
 import { connect } from './session-harness.js';
 
 let redis: RedisProcess;

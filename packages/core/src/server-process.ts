@@ -1,0 +1,155 @@
+/**
+ * What every model's main does the same way, written once: read the flags, log, open the hub
+ * the flags name, answer INFO and /metrics from the model's own counts, accept connections
+ * with ids unique on the hub, bind --udp, then listen, announce, serve until SIGTERM or SIGINT,
+ * drain, close the hub and exit 0. A main keeps only its strategy: what serves a connection
+ * or a datagram, what it counts, how it drains.
+ */
+import { createServer, type Socket } from 'node:net';
+import { exitOnStartupError, readCommandLine } from './cli.js';
+import type { CliSpec, FlagSpec, FlagValues, ServerConfig } from './config.js';
+import { DatagramEndpoint, type DatagramListener, type DatagramServe } from './datagram-endpoint.js';
+import { HubRelay } from './hub-relay.js';
+import { listen } from './listener.js';
+import { createLogger, type Logger, logListening } from './logger.js';
+import { MetricsExporter, type ModelGauge } from './metrics.js';
+import { openHub, type ServerHub } from './server-hub.js';
+import { serverInfo } from './server-info.js';
+import type { ServerInfo, ServerView } from './server-view.js';
+import { onShutdownSignal } from './shutdown.js';
+import { ServerStats, type StatsSnapshot, sumSnapshots } from './stats.js';
+
+/** What INFO says that only the model knows: its threads, processes and connections now, then its own fields. */
+export interface ModelInfo {
+  readonly threads: number;
+  readonly processes: number;
+  readonly connections: number;
+  /** The model's own INFO fields, after the shared ones. */
+  readonly extra?: Readonly<Record<string, unknown>>;
+}
+
+/** What /metrics adds for a model whose sessions count elsewhere: its threads' or children's counters, and its own gauges. */
+export interface ModelMetrics {
+  /** Summed with the process's own `stats` (undefined: a thread or child that has sent none). */
+  readonly stats?: readonly (StatsSnapshot | undefined)[];
+  readonly gauges?: Readonly<Record<string, ModelGauge>>;
+}
+
+export interface ServerSpec<Flags extends Record<string, FlagSpec<unknown>>> extends CliSpec<Flags> {
+  /** Read at every INFO, /metrics scrape and at shutdown; called only once the server runs. */
+  info(): ModelInfo;
+  /** Without it, /metrics shows the process's own `stats` and no gauges of the model. */
+  metrics?(): Promise<ModelMetrics>;
+}
+
+export interface ServeOptions {
+  /** Hands each accepted connection over with its id (from the hub's first id, so ids are unique across servers on it). */
+  serve(socket: Socket, id: number): void;
+  /** Sockets handed over paused, so that every byte the client sent is left for whoever reads it. */
+  readonly pauseOnConnect?: boolean;
+  /** Runs before the server listens (a pool starts its threads or children here). */
+  start?(): Promise<void>;
+  /** Shuts every connection down; resolves once all are closed or `drainTimeoutMs` has passed. The hub closes after it. */
+  drain(drainTimeoutMs: number): Promise<void>;
+  /** The model's own fields on the `listening` line, after `hub` and `node`. */
+  readonly announce?: Readonly<Record<string, unknown>>;
+  /** The --udp socket, bound after the listener; its address joins the `listening` line as `udpAddress`. */
+  readonly datagrams?: DatagramListener | undefined;
+}
+
+/** Reads the flags (printing help, the version or a usage error and exiting) and opens the hub; exits 1 naming Redis if it does not answer. */
+export async function startServer<Flags extends Record<string, FlagSpec<unknown>>>(
+  spec: ServerSpec<Flags>,
+): Promise<ServerProcess<FlagValues<Flags>>> {
+  const { server: config, model: flags } = readCommandLine(spec);
+  const logger = createLogger(spec.model, config.logLevel);
+  // With --hub, waits up to 10 s for Redis.
+  const chat = await openHub(config.hub, logger).catch((error: unknown) => exitOnStartupError(spec.model, error));
+  return new ServerProcess(spec, config, flags, logger, chat);
+}
+
+/** One model's server process: its flags, logs, hub, counters and view, and the life that runs it. */
+export class ServerProcess<Flags> {
+  /** The process's own counters: sessions it runs, connections it refuses, datagrams it reads. */
+  readonly stats = new ServerStats();
+  /** INFO and /metrics of the whole server, for sessions here and for the relays to other threads or processes. */
+  readonly view: ServerView = {
+    info: (done) => done(this.info()),
+    metrics: (done) => {
+      void this.renderMetrics().then(done);
+    },
+  };
+  private readonly startedAt = Date.now();
+  private readonly exporter: MetricsExporter;
+  private hubRelay: HubRelay | undefined;
+
+  constructor(
+    private readonly spec: Pick<ServerSpec<Record<string, FlagSpec<unknown>>>, 'model' | 'info' | 'metrics'>,
+    readonly config: ServerConfig,
+    readonly flags: Flags,
+    readonly logger: Logger,
+    /** The hub: a LocalHub, or with --hub a RedisHub shared with other servers. */
+    readonly chat: ServerHub,
+  ) {
+    this.exporter = new MetricsExporter(spec.model);
+  }
+
+  /** The hub for sessions in other threads or processes: one HubRelay, told whenever Redis goes away or comes back. */
+  get relay(): HubRelay {
+    if (this.hubRelay === undefined) {
+      const relay = new HubRelay(this.chat.hub);
+      this.chat.onAvailabilityChange(() => relay.availabilityChanged());
+      this.hubRelay = relay;
+    }
+    return this.hubRelay;
+  }
+
+  /** The --udp socket on --udp-host, each datagram handed to `serve` and counted in `stats`; undefined without --udp. */
+  datagramEndpoint(serve: DatagramServe): DatagramEndpoint | undefined {
+    const { udpHost, udpPort } = this.config;
+    return udpPort === undefined ? undefined : new DatagramEndpoint({ host: udpHost, port: udpPort, stats: this.stats, serve });
+  }
+
+  /** Starts the server and returns once it listens; a signal later drains it and exits the process with status 0. */
+  async run(options: ServeOptions): Promise<void> {
+    const { config, logger, chat } = this;
+    let nextConnectionId = chat.firstConnectionId - 1;
+    const listener = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: options.pauseOnConnect ?? false }, (socket) => {
+      nextConnectionId += 1;
+      options.serve(socket, nextConnectionId);
+    });
+    onShutdownSignal(async (signal) => {
+      logger.info({ signal, connections: this.spec.info().connections }, 'shutting down');
+      listener.close();
+      await options.datagrams?.close();
+      await options.drain(config.drainTimeoutMs);
+      await chat.close();
+      logger.info('stopped');
+      process.exit(0);
+    });
+    try {
+      await options.start?.();
+      const address = await listen(listener, config);
+      const udpAddress = await options.datagrams?.bind();
+      const announce = { hub: chat.name, node: chat.node, ...options.announce };
+      logListening(this.spec.model, address, udpAddress === undefined ? announce : { ...announce, udpAddress });
+    } catch (error) {
+      exitOnStartupError(this.spec.model, error);
+    }
+  }
+
+  private info(): ServerInfo {
+    const { threads, processes, connections, extra } = this.spec.info();
+    return serverInfo(this.chat, { model: this.spec.model, startedAt: this.startedAt, threads, processes, connections }, extra);
+  }
+
+  private async renderMetrics(): Promise<string> {
+    const model = (await this.spec.metrics?.()) ?? {};
+    return this.exporter.render({
+      connections: this.spec.info().connections,
+      stats: sumSnapshots([this.stats.snapshot(), ...(model.stats ?? [])]),
+      hub: this.chat.counters(),
+      ...(model.gauges === undefined ? {} : { gauges: model.gauges }),
+    });
+  }
+}
