@@ -2,7 +2,7 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, parseCommandLine } from '../src/index.js';
-import { listen, ListenError } from '../src/node.js';
+import { ListenError, listen } from '../src/node.js';
 
 const configFor = (argv: string[]) => {
   const parsed = parseCommandLine(argv, { model: 'test', summary: 'A test model.', flags: {} });

@@ -1,7 +1,15 @@
 /** RemoteView and ViewRelay across a channel: INFO and /metrics answered by the parent, counters collected with one timeout, retired counters kept. */
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { isViewMessage, RemoteView, RetiredStats, type ServerInfo, ServerStats, type ViewFromParent, type ViewToParent } from '../src/index.js';
+import {
+  isViewMessage,
+  RemoteView,
+  RetiredStats,
+  type ServerInfo,
+  ServerStats,
+  type ViewFromParent,
+  type ViewToParent,
+} from '../src/index.js';
 import { STATS_TIMEOUT_MS, type ViewChannel, ViewRelay } from '../src/node.js';
 
 const INFO: ServerInfo = { model: 'test', pid: 1, threads: 2, processes: 1, connections: 3, uptimeSeconds: 0, protocol: 1 };
