@@ -15,6 +15,7 @@ export const METRICS = {
   lateSends: { label: 'late sends', unit: '', better: 'lower', about: 'open model: sends that fell behind their timetable' },
   serverCpuCores: { label: 'server CPU', unit: 'cores', better: 'lower', about: 'server tree CPU seconds per wall second' },
   serverCpuMicrosPerMessage: { label: 'server µs/msg', unit: 'µs', better: 'lower', about: 'server tree CPU time per message' },
+  serverCpuMicrosPerMiB: { label: 'server µs/MiB', unit: 'µs', better: 'lower', about: 'server tree CPU time per MiB delivered' },
   serverRssBytes: { label: 'server RSS', unit: 'B', better: 'lower', about: 'peak RSS summed over the server tree' },
   serverThreads: { label: 'threads', unit: '', better: 'lower', about: 'peak threads over the server tree' },
   serverProcesses: { label: 'processes', unit: '', better: 'lower', about: 'peak processes in the server tree' },

@@ -28,7 +28,8 @@ const BASE_COLUMNS: readonly MetricName[] = [
 ];
 
 const EXTRA_COLUMNS: Readonly<Record<string, readonly MetricName[]>> = {
-  'echo-large': ['mbPerSecond'],
+  'echo-large': ['mbPerSecond', 'serverCpuMicrosPerMiB'],
+  files: ['mbPerSecond', 'serverCpuMicrosPerMiB'],
   'echo-rate': ['uncorrectedP99Micros', 'lateSends'],
   connections: ['memoryPerConnectionBytes', 'connectionsOpened', 'serverProcesses'],
   churn: ['serverProcesses'],
@@ -156,6 +157,7 @@ export function labelOf(name: MetricName): string {
     lateSends: 'late',
     serverCpuCores: 'srv CPU',
     serverCpuMicrosPerMessage: 'srv µs/msg',
+    serverCpuMicrosPerMiB: 'srv µs/MiB',
     serverRssBytes: 'srv RSS',
     serverThreads: 'thr',
     serverProcesses: 'procs',

@@ -177,6 +177,7 @@ function toOutcome(
     lateSends: outcome.lateSends,
     serverCpuCores: server.cores,
     serverCpuMicrosPerMessage: handled > 0 ? (serverCpuSeconds * 1e6) / handled : 0,
+    serverCpuMicrosPerMiB: cpuMicrosPerMiB(serverCpuSeconds, handled, outcome),
     serverRssBytes: server.peakRssBytes,
     serverThreads: server.maxThreads,
     serverProcesses: server.maxProcesses,
@@ -190,6 +191,13 @@ function toOutcome(
   if (step.load.kind === 'mix' && runs[1] !== undefined) metrics.workPerSecond = runs[1].outcome.messagesPerSecond;
   const loadBound = runs.some((run) => run.usage.cores >= LOAD_BOUND_SHARE * Math.min(settings.profile.loadCores, 1));
   return { metrics, loadBound, errorSamples: runs.flatMap((run) => run.outcome.errorSamples).slice(0, 5) };
+}
+
+/** CPU time per MiB of payload over the sampled window: `handled` messages of the payload each carried. */
+function cpuMicrosPerMiB(cpuSeconds: number, handled: number, outcome: LoadOutcome): number {
+  const bytesPerMessage = outcome.messagesPerSecond > 0 ? outcome.bytesPerSecond / outcome.messagesPerSecond : 0;
+  const mebibytes = (handled * bytesPerMessage) / 1_048_576;
+  return mebibytes > 0 ? (cpuSeconds * 1e6) / mebibytes : 0;
 }
 
 function messagesHandled(outcome: LoadOutcome, settings: StepSettings): number {

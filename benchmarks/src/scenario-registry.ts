@@ -4,6 +4,7 @@
  */
 import { CHAT_CLUSTER_SCENARIO } from './chat-cluster-scenario.js';
 import { FANOUT_SCENARIO } from './fanout-scenario.js';
+import { FILES_SCENARIO } from './files-scenario.js';
 import type { LoadArgs } from './load-process.js';
 import type { MetricName } from './metrics.js';
 import type { ModelEntry } from './models.js';
@@ -178,6 +179,7 @@ export const SCENARIOS: readonly Scenario[] = [
     ],
   },
   FANOUT_SCENARIO,
+  FILES_SCENARIO,
   CHAT_CLUSTER_SCENARIO,
   UDP_ECHO_SCENARIO,
 ];
