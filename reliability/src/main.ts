@@ -4,13 +4,13 @@
  * as docs/reliability.md. `--long` soaks 10 minutes per variant; run that by hand, under
  * `flock /tmp/echoplex-bench.lock`, since it is load.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '@echoplex/conformance';
-import { renderReport } from './report.js';
+import { type RunStamp, renderReport, stampRun } from './report.js';
 import { CHECK_NAMES, type CheckName, FULL_SIZES, runVariant, type SuiteSizes, type VariantResults } from './suite.js';
-import { isBuilt, selectVariants } from './variants.js';
+import { discoverVariants, isBuilt, selectVariants } from './variants.js';
 
 const USAGE = `usage: npm run reliability -- [options]
   --variants a,b        variants to probe (default: all): event-loop, blocking, worker-pool, prefork, per-connection, and any other app
@@ -21,6 +21,9 @@ const USAGE = `usage: npm run reliability -- [options]
   --slowloris N         slowloris connections (default 1000)
   --fuzz-count N        fuzz inputs per dialect (default 2000)
   --seed N              fuzz seed (default 1)
+  --samples-dir DIR     write each soak's RSS samples there as soak-<variant>.json
+  --json FILE           also write the results as JSON (to merge runs made apart, e.g. soaks two at a time)
+  --merge a.json,b.json render the report from results written by --json, in that order (runs nothing)
   --out FILE            where the Markdown goes (default docs/reliability.md; '-' prints it)`;
 
 function positiveInteger(name: string, value: string | undefined, fallback: number): number {
@@ -40,6 +43,9 @@ const { values } = parseArgs({
     slowloris: { type: 'string' },
     'fuzz-count': { type: 'string' },
     seed: { type: 'string' },
+    'samples-dir': { type: 'string' },
+    json: { type: 'string' },
+    merge: { type: 'string' },
     out: { type: 'string', default: path.join(REPO_ROOT, 'docs', 'reliability.md') },
     help: { type: 'boolean', default: false },
   },
@@ -49,27 +55,63 @@ if (values.help) {
   process.exit(0);
 }
 
-const checks = (values.checks?.split(',') ?? [...CHECK_NAMES]) as CheckName[];
-const unknownChecks = checks.filter((check) => !(CHECK_NAMES as readonly string[]).includes(check));
-if (unknownChecks.length > 0) throw new Error(`unknown check ${unknownChecks.join(', ')}\n${USAGE}`);
-const sizes: SuiteSizes = {
-  ...FULL_SIZES,
-  soakSeconds: positiveInteger('soak-seconds', values['soak-seconds'], values.long ? 600 : FULL_SIZES.soakSeconds),
-  slowlorisConnections: positiveInteger('slowloris', values.slowloris, FULL_SIZES.slowlorisConnections),
-  fuzzCount: positiveInteger('fuzz-count', values['fuzz-count'], FULL_SIZES.fuzzCount),
-  seed: positiveInteger('seed', values.seed, FULL_SIZES.seed),
-};
-const variants = selectVariants(values.variants?.split(','));
-const unbuilt = variants.filter((variant) => !isBuilt(variant));
-if (unbuilt.length > 0) throw new Error(`not built: ${unbuilt.map((variant) => variant.model).join(', ')}; run npx turbo run build`);
-
-const results: VariantResults[] = [];
-const longVariants = values['long-variants']?.split(',') ?? [];
-for (const variant of variants) {
-  const variantSizes = longVariants.includes(variant.id) ? { ...sizes, soakSeconds: 600 } : sizes;
-  results.push(await runVariant(variant, checks, variantSizes, (line) => console.log(line)));
+/** What --json writes and --merge reads. */
+interface SavedRun {
+  readonly run: RunStamp;
+  readonly results: readonly VariantResults[];
 }
-const markdown = renderReport(results, checks, sizes, REPO_ROOT);
+
+const runs: RunStamp[] = [];
+let results: VariantResults[] = [];
+let checks: CheckName[];
+if (values.merge !== undefined) {
+  // Later files win where two ran the same check on the same variant.
+  const byVariant = new Map<string, VariantResults>();
+  for (const file of values.merge.split(',')) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedRun;
+    runs.push(saved.run);
+    for (const result of saved.results) {
+      const before = byVariant.get(result.variant.id);
+      byVariant.set(result.variant.id, { variant: result.variant, checks: { ...before?.checks, ...result.checks } });
+    }
+  }
+  const order = discoverVariants().map((variant) => variant.id);
+  results = [...byVariant.values()].sort((a, b) => order.indexOf(a.variant.id) - order.indexOf(b.variant.id));
+  checks = CHECK_NAMES.filter((check) => results.some((result) => result.checks[check] !== undefined));
+} else {
+  checks = (values.checks?.split(',') ?? [...CHECK_NAMES]) as CheckName[];
+  const unknownChecks = checks.filter((check) => !(CHECK_NAMES as readonly string[]).includes(check));
+  if (unknownChecks.length > 0) throw new Error(`unknown check ${unknownChecks.join(', ')}\n${USAGE}`);
+  const sizes: SuiteSizes = {
+    ...FULL_SIZES,
+    soakSeconds: positiveInteger('soak-seconds', values['soak-seconds'], values.long ? 600 : FULL_SIZES.soakSeconds),
+    slowlorisConnections: positiveInteger('slowloris', values.slowloris, FULL_SIZES.slowlorisConnections),
+    fuzzCount: positiveInteger('fuzz-count', values['fuzz-count'], FULL_SIZES.fuzzCount),
+    seed: positiveInteger('seed', values.seed, FULL_SIZES.seed),
+    ...(values['samples-dir'] === undefined ? {} : { samplesDir: values['samples-dir'] }),
+  };
+  const variants = selectVariants(values.variants?.split(','));
+  const unbuilt = variants.filter((variant) => !isBuilt(variant));
+  if (unbuilt.length > 0) throw new Error(`not built: ${unbuilt.map((variant) => variant.model).join(', ')}; run npx turbo run build`);
+  // Stamped before the run: the commit is the one the servers were built from, whatever lands meanwhile.
+  const run = stampRun(
+    REPO_ROOT,
+    sizes,
+    variants.map((variant) => variant.id),
+    checks,
+  );
+  runs.push(run);
+  const longVariants = values['long-variants']?.split(',') ?? [];
+  for (const variant of variants) {
+    const variantSizes = longVariants.includes(variant.id) ? { ...sizes, soakSeconds: 600 } : sizes;
+    results.push(await runVariant(variant, checks, variantSizes, (line) => console.log(line)));
+  }
+  if (values.json !== undefined) {
+    writeFileSync(values.json, `${JSON.stringify({ run, results } satisfies SavedRun, null, 1)}\n`);
+    console.log(`wrote ${values.json}`);
+  }
+}
+const markdown = renderReport(results, checks, runs);
 if (values.out === '-') console.log(markdown);
 else {
   writeFileSync(values.out, markdown);

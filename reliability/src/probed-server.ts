@@ -53,19 +53,43 @@ export class RssSampler {
 
   /** Least-squares slope in MiB per minute over the samples taken after `warmUpMs`. */
   slopeMiBPerMinute(warmUpMs: number): number {
-    const points = this.samples.filter((sample) => sample.atMs >= warmUpMs);
-    if (points.length < 2) return Number.NaN;
-    const n = points.length;
-    const meanX = points.reduce((sum, point) => sum + point.atMs, 0) / n;
-    const meanY = points.reduce((sum, point) => sum + point.bytes, 0) / n;
-    let numerator = 0;
-    let denominator = 0;
-    for (const point of points) {
-      numerator += (point.atMs - meanX) * (point.bytes - meanY);
-      denominator += (point.atMs - meanX) ** 2;
-    }
-    return denominator === 0 ? 0 : ((numerator / denominator) * 60_000) / MIB;
+    return leastSquaresMiBPerMinute(this.samples.filter((sample) => sample.atMs >= warmUpMs));
   }
+
+  /**
+   * The slope of the floor: the least RSS of each `windowMs` after `warmUpMs`, least squares. A leak
+   * raises the floor; V8 growing and shrinking its heap between collections (the young generation
+   * alone swings by tens of MiB under load) moves only what lies above it.
+   */
+  floorSlopeMiBPerMinute(warmUpMs: number, windowMs: number): number {
+    const floors: { atMs: number; bytes: number }[] = [];
+    for (const sample of this.samples) {
+      if (sample.atMs < warmUpMs) continue;
+      const window = Math.floor((sample.atMs - warmUpMs) / windowMs);
+      const floor = floors[window];
+      if (floor === undefined) floors[window] = { atMs: warmUpMs + (window + 0.5) * windowMs, bytes: sample.bytes };
+      else floor.bytes = Math.min(floor.bytes, sample.bytes);
+    }
+    // The last window is often a stub (the run's tail): only whole ones count.
+    const whole = floors.filter(
+      (floor, window) => floor !== undefined && warmUpMs + (window + 1) * windowMs <= (this.samples.at(-1)?.atMs ?? 0),
+    );
+    return leastSquaresMiBPerMinute(whole);
+  }
+}
+
+function leastSquaresMiBPerMinute(points: readonly { readonly atMs: number; readonly bytes: number }[]): number {
+  if (points.length < 2) return Number.NaN;
+  const n = points.length;
+  const meanX = points.reduce((sum, point) => sum + point.atMs, 0) / n;
+  const meanY = points.reduce((sum, point) => sum + point.bytes, 0) / n;
+  let numerator = 0;
+  let denominator = 0;
+  for (const point of points) {
+    numerator += (point.atMs - meanX) * (point.bytes - meanY);
+    denominator += (point.atMs - meanX) ** 2;
+  }
+  return denominator === 0 ? 0 : ((numerator / denominator) * 60_000) / MIB;
 }
 
 /** Pids of the process's descendants now (forked children), from /proc. */

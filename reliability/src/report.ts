@@ -8,6 +8,7 @@ const COLUMN_TITLES: Record<CheckName, string> = {
   slowloris: 'slowloris',
   'max-connections': '--max-connections 50, 60 clients',
   'fast-sender': 'fast sender',
+  'slow-reader': 'slow reader, fast sender',
   fuzz: 'fuzz',
   sigterm: 'SIGTERM under load',
   crash: 'crash isolation',
@@ -26,7 +27,46 @@ function commit(root: string): string {
   }
 }
 
-export function renderReport(results: readonly VariantResults[], checks: readonly CheckName[], sizes: SuiteSizes, root: string): string {
+/** One run of the suite: when, on what, with which sizes, over which variants and checks. */
+export interface RunStamp {
+  readonly at: string;
+  readonly commit: string;
+  readonly node: string;
+  readonly cores: number;
+  readonly sizes: SuiteSizes;
+  readonly variants: readonly string[];
+  readonly checks: readonly CheckName[];
+}
+
+export const stampRun = (root: string, sizes: SuiteSizes, variants: readonly string[], checks: readonly CheckName[]): RunStamp => ({
+  at: new Date().toISOString(),
+  commit: commit(root),
+  node: process.version,
+  cores: cpus().length,
+  sizes,
+  variants,
+  checks,
+});
+
+function describeRun(run: RunStamp, many: boolean): string {
+  const { sizes } = run;
+  const scope = many ? ` (${run.variants.join(', ')}: ${run.checks.join(', ')})` : '';
+  const parts: string[] = [];
+  if (run.checks.includes('slowloris')) {
+    parts.push(
+      `slowloris: ${sizes.slowlorisConnections} connections, a byte every ${sizes.slowlorisByteEveryMs / 1000} s, --idle-timeout ${sizes.slowlorisIdleTimeoutS}` +
+        `${sizes.smallPools ? ' (small pools)' : ' (default pools)'}`,
+    );
+  }
+  if (run.checks.includes('fuzz')) parts.push(`fuzz: seed ${sizes.seed}, ${sizes.fuzzCount} inputs per dialect`);
+  if (run.checks.includes('fast-sender') || run.checks.includes('slow-reader')) {
+    parts.push(`fast sender: ${sizes.fastSenderMessages} SAYs of 32 KiB`);
+  }
+  if (run.checks.includes('soak')) parts.push(`soak: ${sizes.soakSeconds} s unless its cell says otherwise`);
+  return `Run${scope}: ${run.at}, commit ${run.commit}, Node ${run.node}, ${run.cores} cores. ${parts.join('; ')}.`;
+}
+
+export function renderReport(results: readonly VariantResults[], checks: readonly CheckName[], runs: readonly RunStamp[]): string {
   const lines: string[] = [];
   lines.push('# Reliability: what one client must never do to a server');
   lines.push('');
@@ -34,13 +74,10 @@ export function renderReport(results: readonly VariantResults[], checks: readonl
     'Written by `npm run reliability` (the `reliability/` workspace), which probes every model and variant from outside, ' +
       'over real sockets, against PROTOCOL.md. A cell is ✅ when the check holds, ❌ when it does not; the figures behind each cell follow the table.',
   );
-  lines.push('');
-  lines.push(
-    `Run: ${new Date().toISOString()}, commit ${commit(root)}, Node ${process.version}, ${cpus().length} cores. ` +
-      `Slowloris: ${sizes.slowlorisConnections} connections, a byte every ${sizes.slowlorisByteEveryMs / 1000} s, --idle-timeout ${sizes.slowlorisIdleTimeoutS}` +
-      `${sizes.smallPools ? ' (small pools)' : ' (default pools)'}; fuzz: seed ${sizes.seed}, ${sizes.fuzzCount} inputs per dialect; ` +
-      `fast sender: ${sizes.fastSenderMessages} SAYs of 32 KiB; soak: ${sizes.soakSeconds} s unless its cell says otherwise.`,
-  );
+  for (const run of runs) {
+    lines.push('');
+    lines.push(describeRun(run, runs.length > 1));
+  }
   lines.push('');
   lines.push(`| variant | ${checks.map((check) => COLUMN_TITLES[check]).join(' | ')} |`);
   lines.push(`| --- | ${checks.map(() => '---').join(' | ')} |`);
@@ -67,6 +104,9 @@ export function renderReport(results: readonly VariantResults[], checks: readonl
     '- **fast sender**: a member alone in a room sends SAYs of 32 KiB as fast as its socket takes them, then a PING; the server tree may grow by less than 64 MiB (peak over the run, sampled every 100 ms, minus the start).',
   );
   lines.push(
+    '- **slow reader, fast sender**: three members of one room: one that stops reading, a sender of SAYs of 32 KiB as fast as its socket takes them (on another worker or child than the slow one), and one that reads everything. The pushes relayed back to the slow one (main thread to worker, parent to child) are bounded like its socket: it gets ERR SLOW_CONSUMER (--max-outbound, 1 MiB) and is closed, the reading member gets every MSG, the sender is answered, and the server tree grows by less than 64 MiB.',
+  );
+  lines.push(
     '- **fuzz**: seeded random inputs per dialect (binary frames with lying lengths and types, text lines with invalid UTF-8, NUL, CR and over-long lines, HTTP heads with broken framing), each on its own connection, 8 at once; the server stays up, a fresh PING is answered within 1 s, RSS under 400 MiB (per-connection forking: 1 GiB, a child per connection in flight, 8 at once, each ~52 MiB).',
   );
   lines.push(
@@ -76,7 +116,7 @@ export function renderReport(results: readonly VariantResults[], checks: readonl
     '- **crash isolation**: the thread (blocking) or worker (worker-pool), both with `--inject-faults`, or child (SIGKILL) serving one connection dies; that connection closes, a witness served elsewhere and a fresh client are still answered.',
   );
   lines.push(
-    '- **soak**: 20 echo clients in a closed loop plus 2 rooms of 4 members each saying something every 100 ms; RSS sampled; the least-squares slope after the warm-up must be under 1 MiB/min, and nothing lost (every ECHO answered, every MSG delivered).',
+    '- **soak**: 20 echo clients in a closed loop plus 2 rooms of 4 members each saying something every 100 ms; RSS sampled (every 5 s in a soak of 5 minutes or more, else every second). After the warm-up (a third of the run, 2 minutes at most) the RSS floor, the least RSS of each window (a minute in a 10-minute soak, a sixth of the rest in a shorter one), must rise by less than 1 MiB/min (least squares; the slope of all samples is shown beside it), and nothing may be lost (every ECHO answered, every MSG delivered).',
   );
   lines.push('');
   lines.push('## Figures');
