@@ -6,7 +6,7 @@
  * request holds up everyone else: that is the lesson.
  */
 import { DatagramHandler } from '@echoplex/core';
-import { SocketSessions } from '@echoplex/core/node';
+import { loopFileStore, SocketSessions } from '@echoplex/core/node';
 import { type ModelInfo, startServer } from '@echoplex/core/server';
 
 const server = await startServer({
@@ -16,7 +16,8 @@ const server = await startServer({
   info,
 });
 const { config, view, stats } = server;
-const sessions = new SocketSessions({ limits: config, hub: server.chat.hub, server: view, stats, servedBy: `pid ${process.pid}` });
+const files = loopFileStore(config);
+const sessions = new SocketSessions({ limits: config, hub: server.chat.hub, server: view, stats, servedBy: `pid ${process.pid}`, files });
 
 function info(): ModelInfo {
   return { threads: 1, processes: 1, connections: sessions.connections };

@@ -2,10 +2,20 @@
 
 export type HttpRoute =
   | { readonly name: 'STATUS' | 'ECHO' | 'PING' | 'WORK' | 'INFO' | 'METRICS'; readonly allow: readonly string[] }
-  | { readonly name: 'ROOM_POST' | 'ROOM_GET'; readonly allow: readonly string[]; readonly room: string };
+  | { readonly name: 'ROOM_POST' | 'ROOM_GET'; readonly allow: readonly string[]; readonly room: string }
+  | { readonly name: 'FILES'; readonly allow: readonly string[] }
+  | { readonly name: 'FILE'; readonly allow: readonly string[]; readonly file: string };
 
 const GET = ['GET', 'HEAD'] as const;
 const POST = ['POST'] as const;
+const FILE_METHODS = ['GET', 'HEAD', 'PUT'] as const;
+
+/** Where the file service lives: `/files/` lists, `/files/<name>` is one file. */
+export const FILES_PREFIX = '/files/';
+
+/** Whether a request's body streams to the file store instead of being read whole (`PUT /files/<name>`). */
+export const streamsToFile = (method: string, path: string): boolean =>
+  method === 'PUT' && path.startsWith(FILES_PREFIX) && path.length > FILES_PREFIX.length;
 
 const FIXED_ROUTES: Readonly<Record<string, HttpRoute>> = {
   '/': { name: 'STATUS', allow: GET },
@@ -20,6 +30,9 @@ const FIXED_ROUTES: Readonly<Record<string, HttpRoute>> = {
 export function matchRoute(path: string): HttpRoute | undefined {
   const fixed = FIXED_ROUTES[path];
   if (fixed !== undefined) return fixed;
+  // Everything after the prefix is the name, slashes and dots included, so that `..%2fx` is a bad name (400), not a miss.
+  if (path === FILES_PREFIX) return { name: 'FILES', allow: GET };
+  if (path.startsWith(FILES_PREFIX)) return { name: 'FILE', allow: FILE_METHODS, file: path.slice(FILES_PREFIX.length) };
   const parts = path.split('/');
   // ['', 'rooms', room] or ['', 'rooms', room, 'messages']
   if (parts[0] !== '' || parts[1] !== 'rooms' || parts[2] === undefined) return undefined;

@@ -7,6 +7,8 @@
  */
 export * from './config.js';
 export * from './datagram-handler.js';
+export * from './file-service.js';
+export * from './file-store.js';
 export * from './hub.js';
 export * from './hub-relay.js';
 export * from './local-hub.js';

@@ -6,6 +6,7 @@
  */
 export * from './datagram-endpoint.js';
 export * from './datagram-threads.js';
+export * from './directory-store.js';
 export * from './idle-timer.js';
 export * from './lingering-close.js';
 export * from './listener.js';

@@ -13,8 +13,10 @@ import {
   encodeHttpResponse,
   encodeTextHelp,
   encodeTextMessage,
+  FILE_COMMANDS,
   FrameDecoder,
   type HelpRequest,
+  type HttpEvent,
   type HttpRequest,
   HttpRequestDecoder,
   type HttpResponse,
@@ -30,15 +32,18 @@ import {
   type ServerMessage,
   SNIFF_BYTES,
   sniffDialect,
+  TEXT_COMMANDS,
 } from '@echoplex/protocol';
-import { matchRoute } from './http-routes.js';
+import { FileService, type FileServiceHost } from './file-service.js';
+import type { FileLimits, FileStore } from './file-store.js';
+import { matchRoute, streamsToFile } from './http-routes.js';
 import type { Hub, HubResult, RoomMembers, SharedPush } from './hub.js';
 import type { ServerInfo, ServerView } from './server-view.js';
 import type { ServerStats } from './stats.js';
 import { renderStatusPage } from './status-page.js';
 
 /** The limits a session enforces (a subset of the server config). */
-export interface SessionLimits {
+export interface SessionLimits extends FileLimits {
   readonly maxFrame: number;
   readonly maxLine: number;
   /** 0 disables the idle timeout. */
@@ -60,6 +65,11 @@ export interface SessionTransport {
    * take its output must not count: defer the expiry until reading resumes.
    */
   setTimer(ms: number | undefined): void;
+  /**
+   * Call `ready` once the peer has taken enough of what was written for more (at once when it
+   * has): a GET streams its file at the pace of the reader. Without it a GET does not wait.
+   */
+  whenWritable?(ready: () => void): void;
 }
 
 export interface SessionOptions {
@@ -74,6 +84,8 @@ export interface SessionOptions {
   readonly servedBy: string;
   /** Over `--max-connections`: the first request is answered BUSY, then the connection closes. */
   readonly busy?: boolean;
+  /** `--files DIR` as this model reads and writes it; undefined: LIST, GET, PUT and /files/ are unknown. */
+  readonly files?: FileStore | undefined;
 }
 
 type Decoder = FrameDecoder | LineDecoder | HttpRequestDecoder;
@@ -101,9 +113,11 @@ export class Session {
   private completedRequests = 0;
   private readonly out: Buffer[] = [];
   private outBytes = 0;
+  private readonly files: FileService | undefined;
 
   constructor(private readonly options: SessionOptions) {
     this.id = options.id;
+    this.files = options.files === undefined ? undefined : new FileService(options.files, options.limits, this.fileHost());
     this.nick = `guest-${options.id}`;
     options.stats.connectionsAccepted += 1;
     this.updateTimer();
@@ -151,6 +165,7 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     this.out.length = 0;
+    this.files?.abort();
     this.detach();
   }
 
@@ -195,7 +210,11 @@ export class Session {
         ? new FrameDecoder(limits.maxFrame)
         : dialect === 'text'
           ? new LineDecoder(limits.maxLine)
-          : new HttpRequestDecoder({ maxHead: limits.maxLine, maxBody: limits.maxFrame });
+          : new HttpRequestDecoder({
+              maxHead: limits.maxLine,
+              maxBody: limits.maxFrame,
+              ...(this.files === undefined ? {} : { streamsBody: streamsToFile, maxStreamedBody: this.files.uploadLimit }),
+            });
     this.decoder = decoder;
     // Chat needs the hub; HTTP clients post to rooms without joining them.
     if (dialect !== 'http' && this.options.busy !== true) {
@@ -235,6 +254,7 @@ export class Session {
       return true;
     }
     if (decoder instanceof LineDecoder) {
+      if (decoder.rawRemaining > 0) return this.uploadRaw(decoder);
       const line = decoder.next();
       if (line === undefined) return false;
       this.completedRequests += 1;
@@ -250,10 +270,10 @@ export class Session {
       if (event === undefined) return false;
       if (event instanceof ProtocolError) this.fail(event);
       else if (event.kind === 'continue') this.queue(CONTINUE_RESPONSE);
-      else {
+      else if (event.kind === 'request') {
         this.completedRequests += 1;
         this.handleHttp(event.request);
-      }
+      } else this.uploadHttp(event);
       return true;
     }
     return false;
@@ -347,8 +367,61 @@ export class Session {
         this.close();
         return;
       case 'HELP':
-        this.queue(encodeTextHelp());
+        this.queue(encodeTextHelp(this.files === undefined ? TEXT_COMMANDS : [...TEXT_COMMANDS, ...FILE_COMMANDS]));
         return;
+      case 'LIST':
+      case 'GET':
+      case 'PUT':
+        this.handleFile(request, dialect === 'binary' ? 'binary' : 'text');
+        return;
+    }
+  }
+
+  /** LIST, GET, PUT in binary or text; without `--files` they are unknown commands. */
+  private handleFile(request: Extract<Request, { command: 'LIST' | 'GET' | 'PUT' }>, dialect: 'binary' | 'text'): void {
+    const files = this.files;
+    if (files === undefined) return this.fail(new ProtocolError('UNKNOWN_COMMAND', `${request.command} (the server has no --files)`));
+    if (request.command === 'LIST') return files.list(dialect);
+    if (request.command === 'GET') return files.get(dialect, request.name);
+    if (request.data !== undefined) {
+      files.put(dialect, request.name, request.size);
+      files.piece(Buffer.from(request.data.buffer, request.data.byteOffset, request.data.length));
+      files.finish();
+      return;
+    }
+    // Text: the size bytes follow the line; a size over --max-file is refused before any is read.
+    if (request.size > files.uploadLimit) return files.put(dialect, request.name, request.size);
+    (this.decoder as LineDecoder).beginRaw(request.size);
+    files.put(dialect, request.name, request.size);
+    if (request.size === 0) files.finish();
+  }
+
+  /** A text PUT's raw bytes, as they arrive; the last of them commits it. */
+  private uploadRaw(decoder: LineDecoder): boolean {
+    const bytes = decoder.nextRaw();
+    if (bytes === undefined) return false;
+    // A piece of an upload is progress: the idle clock restarts, as for a completed request.
+    this.completedRequests += 1;
+    this.files?.piece(bytes);
+    if (decoder.rawRemaining === 0) this.files?.finish();
+    return true;
+  }
+
+  /** `PUT /files/<name>`: its head, each piece of its body as it arrives, its end. */
+  private uploadHttp(event: Exclude<HttpEvent, { kind: 'request' | 'continue' }>): void {
+    const files = this.files;
+    if (files === undefined) return;
+    if (event.kind === 'head') {
+      const route = matchRoute(event.request.path);
+      this.options.stats.countRequest('http', route?.name ?? 'UNKNOWN');
+      const declared = event.request.headers.get('content-length');
+      files.put('http', route?.name === 'FILE' ? route.file : '', declared === undefined ? undefined : Number(declared), event.request);
+    } else if (event.kind === 'body') {
+      this.completedRequests += 1;
+      files.piece(event.chunk);
+    } else {
+      this.completedRequests += 1;
+      files.finish();
     }
   }
 
@@ -419,7 +492,45 @@ export class Session {
           (done) => server.metrics(done),
           (text) => respond({ status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: text }),
         );
+      case 'FILES':
+      case 'FILE':
+        if (this.files === undefined) return fail(new ProtocolError('UNKNOWN_COMMAND', `no route for ${request.method} ${request.path}`));
+        if (route.name === 'FILES') return this.files.list('http', request);
+        if (request.method === 'PUT') return this.files.put('http', route.file, request.body.length, request);
+        return this.files.get('http', route.file, request);
     }
+  }
+
+  /** What the file service may do to this session. */
+  private fileHost(): FileServiceHost {
+    return {
+      send: (bytes) => {
+        this.queue(bytes);
+        this.flush();
+      },
+      whenWritable: (ready) => {
+        const { transport } = this.options;
+        if (transport.whenWritable === undefined) ready();
+        else transport.whenWritable(ready);
+      },
+      isClosed: () => this.closed,
+      hold: () => {
+        this.pending = true;
+        // A transfer that moves is not idle: the clock restarts when the next request is awaited.
+        if (this.timerMode !== 'none') this.options.transport.setTimer(undefined);
+        this.timerMode = 'none';
+      },
+      release: () => {
+        if (this.closed || !this.pending) return;
+        this.pending = false;
+        this.completedRequests += 1;
+        if (!this.processing) this.process();
+      },
+      fail: (error) => this.fail(error),
+      respondHttp: (request, response, error) => this.respondHttp(request, response, error),
+      keepAlive: (request) => request.keepAlive && !this.shuttingDown,
+      close: () => this.close(),
+    };
   }
 
   private respondHttp(request: HttpRequest, response: HttpResponse, error?: ProtocolError): void {
@@ -498,6 +609,7 @@ export class Session {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    this.files?.abort();
     if (this.timerMode !== 'none') this.options.transport.setTimer(undefined);
     this.timerMode = 'none';
     this.detach();
@@ -518,7 +630,7 @@ export class Session {
     const decoder = this.decoder;
     if (decoder === undefined) mode = this.sniffed.length > 0 ? 'request' : 'silent';
     else if (decoder instanceof HttpRequestDecoder) mode = decoder.inProgress ? 'request' : 'silent';
-    else mode = decoder.buffered > 0 ? 'request' : 'none';
+    else mode = decoder.buffered > 0 || (decoder instanceof LineDecoder && decoder.rawRemaining > 0) ? 'request' : 'none';
     const completed = this.completedRequests > 0;
     this.completedRequests = 0;
     // A request that completed restarts the clock for the next one (or for keep-alive idleness).
@@ -537,4 +649,6 @@ export const sessionLimits = (config: SessionLimits): SessionLimits => ({
   maxLine: config.maxLine,
   idleTimeoutMs: config.idleTimeoutMs,
   maxOutbound: config.maxOutbound,
+  filesDir: config.filesDir,
+  maxFile: config.maxFile,
 });

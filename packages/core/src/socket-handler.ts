@@ -65,6 +65,8 @@ export class HandlerConnection {
   private readonly replies: Uint8Array[] = [];
   private replyBytes = 0;
   private onClosed: (() => void) | undefined;
+  /** The last send made outside the loop, when `sendall` is awaited: what a GET's next piece waits for. */
+  private lastSend: Promise<void> | undefined;
 
   constructor(
     private readonly socket: HandlerSocket,
@@ -85,6 +87,12 @@ export class HandlerConnection {
       setTimer: (ms) => {
         if (waited > 0 && requestCount(stats) !== requestsBefore) waited = 0;
         this.deadline = ms === undefined ? undefined : performance.now() + Math.max(0, ms - waited);
+      },
+      // A GET's pieces go out as they are read, not held for the loop: one blocks in sendall, the other awaits it.
+      whenWritable: (ready) => {
+        const sent = this.receiving ? this.sendReplies() : this.lastSend;
+        if (sent === undefined) ready();
+        else sent.then(ready, () => {});
       },
     };
     this.session = new Session({ ...options, transport });
@@ -125,7 +133,21 @@ export class HandlerConnection {
     }
     // Sent from outside the handler's loop, which does not wait for it: a failure shows at the loop's next recv.
     const sent = this.socket.sendall(bytes);
-    if (sent !== undefined) sent.catch(() => {});
+    if (sent !== undefined) {
+      sent.catch(() => {});
+      this.lastSend = sent;
+    }
+  }
+
+  /** What `receive` has gathered so far, sent now (a GET streaming inside it); the promise when sendall is awaited. */
+  private sendReplies(): Promise<void> | undefined {
+    const bytes = this.takeReplies();
+    if (bytes.length === 0) return this.lastSend;
+    const sent = this.socket.sendall(bytes);
+    if (sent === undefined) return undefined;
+    sent.catch(() => {});
+    this.lastSend = sent;
+    return sent;
   }
 
   private takeReplies(): Uint8Array {

@@ -4,6 +4,7 @@
  * event-loop server and each forked child use it as is.
  */
 import type { Socket } from 'node:net';
+import type { FileStore } from './file-store.js';
 import type { Hub } from './hub.js';
 import { IdleTimer } from './idle-timer.js';
 import { closeLingering } from './lingering-close.js';
@@ -21,6 +22,8 @@ export interface SocketSessionsOptions {
   readonly server: ServerView;
   readonly stats: ServerStats;
   readonly servedBy: string;
+  /** `--files DIR` as this thread reads and writes it (a LoopFileStore). */
+  readonly files?: FileStore | undefined;
 }
 
 /**
@@ -133,6 +136,13 @@ class SocketConnection implements SessionTransport {
 
   setTimer(ms: number | undefined): void {
     this.idle.set(ms);
+  }
+
+  /** A GET's next piece waits while the peer is behind; a socket gone never calls back (its close aborts the session). */
+  whenWritable(ready: () => void): void {
+    if (this.socket.destroyed) return;
+    if (this.outboundBytes() <= OUTPUT_HIGH_WATER) ready();
+    else this.socket.once('drain', ready);
   }
 
   /** A peer this far behind is not read from until it catches up ('drain'). */
