@@ -59,8 +59,8 @@ const messageOf = (error: unknown): string => (error instanceof EchoplexError ||
 
 /** A file command's failure, with what to do when the server serves no files at all. */
 const fileFailure = (command: string, error: unknown): Error => {
-  const hint =
-    error instanceof EchoplexError && error.code === 'UNKNOWN_COMMAND' ? ' (this server serves no files: it runs without --files)' : '';
+  const unserved = error instanceof EchoplexError && error.code === 'UNKNOWN_COMMAND' && !error.message.includes('--files');
+  const hint = unserved ? ' (this server serves no files: it runs without --files)' : '';
   return new Error(`${command}: ${messageOf(error)}${hint}`);
 };
 
