@@ -5,6 +5,7 @@
  */
 import { threadId, workerData } from 'node:worker_threads';
 import { HandlerConnection, ServerStats, type ServerView, SocketError, SocketTimeout } from '@echoplex/core';
+import { blockingFileStore } from '@echoplex/core/node';
 import { BlockingSocket } from './blocking-socket.js';
 import { MainThreadLink } from './main-thread-link.js';
 import { FAULT_BYTES, type ThreadData } from './messages.js';
@@ -25,10 +26,12 @@ const server: ServerView = {
   metrics: (done) => done(link.requestMetrics()),
 };
 const servedBy = `thread ${threadId}`;
+/** --files: this thread reads and writes DIR with synchronous calls, blocking only itself. */
+const files = blockingFileStore(data.limits);
 
 /** One connection, start to finish; it waited `waitedMs` for this thread. */
 function handle(socket: BlockingSocket, id: number, waitedMs: number): void {
-  const connection = new HandlerConnection(socket, { id, limits: data.limits, hub, server, stats, servedBy, waitedMs });
+  const connection = new HandlerConnection(socket, { id, limits: data.limits, hub, server, stats, servedBy, waitedMs, files });
   const { session } = connection;
   link.onShutdown = () => session.shutdown();
   if (link.shuttingDown) {

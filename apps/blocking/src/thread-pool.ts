@@ -18,6 +18,7 @@ import {
   type ServerView,
   type SessionLimits,
   type StatsSnapshot,
+  sessionLimits,
 } from '@echoplex/core';
 import { OpenSockets, type ViewChannel, ViewRelay } from '@echoplex/core/node';
 import type { Logger } from '@echoplex/core/server';
@@ -186,7 +187,7 @@ export class CachedThreadPool {
       slot,
       buffers: buffers.shared,
       doorbell: this.doorbell.shared,
-      limits: { maxFrame: limits.maxFrame, maxLine: limits.maxLine, idleTimeoutMs: limits.idleTimeoutMs, maxOutbound: limits.maxOutbound },
+      limits: sessionLimits(limits),
       injectFaults: this.options.injectFaults,
     };
     const worker = new Worker(new URL('./handler-thread.js', import.meta.url), { workerData: data, transferList: [port2] });

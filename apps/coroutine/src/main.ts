@@ -6,6 +6,7 @@
  * LocalHub (with --hub, a RedisHub shared with other servers).
  */
 import { DatagramHandler } from '@echoplex/core';
+import { loopFileStore } from '@echoplex/core/node';
 import { type ModelInfo, startServer } from '@echoplex/core/server';
 import { Coroutines } from './coroutines.js';
 import { DatagramCoroutine } from './datagram-coroutine.js';
@@ -17,7 +18,8 @@ const server = await startServer({
   info,
 });
 const { config, view, stats } = server;
-const coroutines = new Coroutines({ limits: config, hub: server.chat.hub, server: view, stats, servedBy: `pid ${process.pid}` });
+const files = loopFileStore(config);
+const coroutines = new Coroutines({ limits: config, hub: server.chat.hub, server: view, stats, servedBy: `pid ${process.pid}`, files });
 
 function info(): ModelInfo {
   return { threads: 1, processes: 1, connections: coroutines.connections };

@@ -6,7 +6,7 @@
  */
 import { Socket } from 'node:net';
 import { type HubCall, isViewMessage, RemoteHub, RemoteView, refusalBytes, ServerStats } from '@echoplex/core';
-import { closeLingering, OUTPUT_HIGH_WATER, SocketSessions } from '@echoplex/core/node';
+import { closeLingering, loopFileStore, OUTPUT_HIGH_WATER, SocketSessions } from '@echoplex/core/node';
 import { type ChildConfig, isToChild, type ToParent } from './ipc.js';
 
 /** Without a parent there is no hub: serve what was received, say SHUTTING_DOWN, and go. */
@@ -80,7 +80,8 @@ const hub = new RemoteHub((call) => {
   hubFlushQueued = true;
   setImmediate(flushHubCalls);
 });
-const sessions = new SocketSessions({ limits: config.limits, hub, server: view, stats, servedBy: `pid ${process.pid}` });
+const files = loopFileStore(config.limits);
+const sessions = new SocketSessions({ limits: config.limits, hub, server: view, stats, servedBy: `pid ${process.pid}`, files });
 
 /** Requests this child has answered, over all its connections. */
 const requestsSoFar = (): number =>

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { type HubCall, isViewMessage, RemoteHub, RemoteView, ServerStats, Session, type SessionTransport } from '@echoplex/core';
-import { IdleTimer, OUTPUT_HIGH_WATER } from '@echoplex/core/node';
+import { IdleTimer, loopFileStore, OUTPUT_HIGH_WATER } from '@echoplex/core/node';
 import { FAULT_TRIGGERS, type FromWorker, type ToWorker, type WorkerSetup } from './messages.js';
 import { Op, RecordBatch, readRecords } from './records.js';
 
@@ -81,12 +81,14 @@ class RelayedConnection implements SessionTransport {
   /** Reading stopped because the client does not take our output. */
   private paused = false;
   private readonly idle = new IdleTimer(() => this.session.timeout());
+  /** A GET waiting for the client to take its output. */
+  private writable: (() => void) | undefined;
 
   constructor(
     readonly id: number,
     busy: boolean,
   ) {
-    this.session = new Session({ id, busy, limits: setup.limits, hub, server: view, stats, servedBy, transport: this });
+    this.session = new Session({ id, busy, limits: setup.limits, hub, server: view, stats, servedBy, transport: this, files });
   }
 
   receive(bytes: Buffer): void {
@@ -98,6 +100,11 @@ class RelayedConnection implements SessionTransport {
 
   written(bytes: number): void {
     this.outbound -= bytes;
+    const writable = this.writable;
+    if (writable !== undefined && this.outbound <= OUTPUT_HIGH_WATER) {
+      this.writable = undefined;
+      writable();
+    }
     if (this.paused && this.outbound === 0) {
       this.paused = false;
       addRecord(Op.RESUME, this.id);
@@ -131,6 +138,12 @@ class RelayedConnection implements SessionTransport {
     this.idle.set(ms);
   }
 
+  /** A GET's next piece waits until the main thread reports enough of the last ones WRITTEN. */
+  whenWritable(ready: () => void): void {
+    if (this.outbound <= OUTPUT_HIGH_WATER) ready();
+    else this.writable = ready;
+  }
+
   /** The socket is gone: the main thread will send nothing more for this connection. */
   abort(): void {
     this.idle.clear();
@@ -143,6 +156,9 @@ function injectFault(bytes: Buffer): void {
   if (bytes.includes(FAULT_TRIGGERS.crash)) throw new Error('fault injection: crash-worker');
   if (bytes.includes(FAULT_TRIGGERS.exit)) process.exit(70);
 }
+
+/** --files: this worker's own reads and writes of DIR, on its loop. */
+const files = loopFileStore(setup.limits);
 
 const connections = new Map<number, RelayedConnection>();
 

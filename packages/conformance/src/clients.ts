@@ -135,6 +135,15 @@ export class RawConnection {
     }
   }
 
+  /** Exactly `count` bytes (a text GET's raw file bytes). */
+  nextBytes(count: number, timeoutMs = DEFAULT_READ_TIMEOUT_MS): Promise<Buffer> {
+    return this.take(
+      (bytes) => (bytes.length >= count ? { value: Buffer.from(bytes.subarray(0, count)), used: count } : undefined),
+      `${count} raw bytes`,
+      timeoutMs,
+    );
+  }
+
   /** Reads until the server closes, returning everything it sent that was not taken yet. */
   async readToClose(timeoutMs = DEFAULT_READ_TIMEOUT_MS): Promise<Buffer> {
     await this.closed(timeoutMs);

@@ -125,12 +125,11 @@ class LoopSource implements FileSource {
     readonly size: number,
   ) {}
 
-  read(maxBytes: number, done: (result: FileResult<Buffer>) => void): void {
-    const buffer = Buffer.allocUnsafe(maxBytes);
-    read(this.fd, buffer, 0, maxBytes, this.position, (error, count) => {
+  read(into: Buffer, done: (result: FileResult<number>) => void): void {
+    read(this.fd, into, 0, into.length, this.position, (error, count) => {
       if (error !== null) return done(failed(storeError(error, 'the file')));
       this.position += count;
-      done(ok(buffer.subarray(0, count)));
+      done(ok(count));
     });
   }
 
@@ -263,16 +262,15 @@ class BlockingSource implements FileSource {
     readonly size: number,
   ) {}
 
-  read(maxBytes: number, done: (result: FileResult<Buffer>) => void): void {
-    const buffer = Buffer.allocUnsafe(maxBytes);
+  read(into: Buffer, done: (result: FileResult<number>) => void): void {
     let count: number;
     try {
-      count = readSync(this.fd, buffer, 0, maxBytes, this.position);
+      count = readSync(this.fd, into, 0, into.length, this.position);
     } catch (error) {
       return done(failed(storeError(error, 'the file')));
     }
     this.position += count;
-    done(ok(buffer.subarray(0, count)));
+    done(ok(count));
   }
 
   close(): void {

@@ -12,6 +12,8 @@ import {
   encodeTextList,
   encodeTextPutAccepted,
   type FileEntry,
+  FRAME_HEADER_BYTES,
+  FrameType,
   type HttpRequest,
   type HttpResponse,
   ProtocolError,
@@ -136,10 +138,9 @@ export class FileService {
     } else if (dialect === 'text') {
       host.send(encodeTextFileHead(name, source.size));
     }
-    const piece = dialect === 'binary' ? encodeBinaryFileData : (data: Buffer) => data;
     const end = dialect === 'binary' ? encodeBinaryFileData(Buffer.alloc(0)) : dialect === 'text' ? TEXT_FILE_END : undefined;
     const maxPiece = dialect === 'binary' ? Math.min(this.maxFrame, FILE_PIECE_BYTES) : FILE_PIECE_BYTES;
-    this.download = new Download(source, maxPiece, piece, host, (complete) => {
+    this.download = new Download(source, maxPiece, dialect === 'binary', host, (complete) => {
       this.download = undefined;
       source.close();
       if (host.isClosed()) return;
@@ -226,20 +227,31 @@ export class FileService {
 }
 
 /**
+ * How many piece buffers a GET cycles through. A piece is read only once the transport says the
+ * peer took enough (outbound at most its high-water mark, about one piece), so a buffer used
+ * this many pieces ago is no longer held by anyone and can be read into again.
+ */
+const PIECE_BUFFERS = 8;
+
+/**
  * A file sent piece by piece: each read waits for the peer to take the last piece. The loop
  * runs in place while the store and the transport answer at once (a blocking thread's), so
- * a large file never deepens the stack.
+ * a large file never deepens the stack. Pieces are read into a few reused buffers, with room
+ * for a frame header in front, so a GET of any size allocates the same few hundred KiB.
  */
 class Download {
   private remaining: number;
   private running = false;
   private again = false;
   private stopped = false;
+  private readonly buffers: Buffer[] = [];
+  private turn = 0;
 
   constructor(
     private readonly source: FileSource,
     private readonly maxPiece: number,
-    private readonly piece: (data: Buffer) => Buffer,
+    /** Binary: each piece in a 0x8C frame; otherwise the raw bytes. */
+    private readonly framed: boolean,
     private readonly host: FileServiceHost,
     private readonly done: (complete: boolean) => void,
   ) {
@@ -267,16 +279,35 @@ class Download {
     this.source.close();
   }
 
+  private buffer(): Buffer {
+    const index = this.turn % PIECE_BUFFERS;
+    this.turn += 1;
+    let buffer = this.buffers[index];
+    if (buffer === undefined) {
+      buffer = Buffer.allocUnsafe(FRAME_HEADER_BYTES + Math.min(this.maxPiece, this.remaining));
+      this.buffers[index] = buffer;
+    }
+    return buffer;
+  }
+
   private step(): void {
     if (this.stopped) return;
     if (this.host.isClosed()) return this.stop(false);
     if (this.remaining === 0) return this.stop(true);
-    this.source.read(Math.min(this.maxPiece, this.remaining), (result) => {
+    const buffer = this.buffer();
+    const room = Math.min(buffer.length - FRAME_HEADER_BYTES, this.remaining);
+    this.source.read(buffer.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + room), (result) => {
       if (this.stopped) return;
-      if (!result.ok || result.value.length === 0 || this.host.isClosed()) return this.stop(false);
-      const bytes = result.value.length > this.remaining ? result.value.subarray(0, this.remaining) : result.value;
-      this.remaining -= bytes.length;
-      this.host.send(this.piece(bytes));
+      if (!result.ok || result.value === 0 || this.host.isClosed()) return this.stop(false);
+      const count = result.value;
+      this.remaining -= count;
+      if (this.framed) {
+        buffer.writeUInt32BE(count + 1, 0);
+        buffer[4] = FrameType.FILE_DATA;
+        this.host.send(buffer.subarray(0, FRAME_HEADER_BYTES + count));
+      } else {
+        this.host.send(buffer.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + count));
+      }
       this.host.whenWritable(() => this.next());
     });
   }

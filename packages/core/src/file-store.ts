@@ -28,8 +28,11 @@ export interface FileStore {
 export interface FileSource {
   /** The size when it was opened: exactly this many bytes are sent. */
   readonly size: number;
-  /** Up to `maxBytes` of what follows; an empty buffer if the file ended early (it shrank). */
-  read(maxBytes: number, done: (result: FileResult<Buffer>) => void): void;
+  /**
+   * Reads what follows into `into` (up to its length): the count, 0 if the file ended early (it
+   * shrank). The caller's buffer, reused from piece to piece, so a GET makes no garbage per piece.
+   */
+  read(into: Buffer, done: (result: FileResult<number>) => void): void;
   /** Done with it (every byte sent, or the connection gone). Idempotent. */
   close(): void;
 }
