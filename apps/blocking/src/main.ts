@@ -7,8 +7,8 @@
  * other servers) that threads reach through a HubRelay.
  */
 import { booleanFlag, integerFlag, waitingFlag } from '@echoplex/core';
-import { DatagramThreads, SocketSessions } from '@echoplex/core/node';
-import { type ModelInfo, type ModelMetrics, startServer } from '@echoplex/core/server';
+import { DatagramThreads } from '@echoplex/core/node';
+import { type ModelReport, startServer } from '@echoplex/core/server';
 import { CachedThreadPool } from './thread-pool.js';
 
 const server = await startServer({
@@ -17,17 +17,11 @@ const server = await startServer({
   flags: {
     threads: integerFlag('handler threads at most; connections beyond wait for one (1: the iterative server)', 64, 1, 10_000),
     'max-waiting': waitingFlag('a thread'),
-    prestart: integerFlag(
-      'threads started before the listening line and kept however long they idle (the prethreaded server)',
-      0,
-      0,
-      10_000,
-    ),
+    prestart: integerFlag('threads started at boot, before the listening line, and never retired (the prethreaded server)', 0, 0, 10_000),
     'inject-faults': booleanFlag('tests only: a handler thread that receives the bytes CRASH-THREAD throws and dies'),
   },
   check: (flags) => (flags.prestart > flags.threads ? `--prestart ${flags.prestart} is more than --threads ${flags.threads}` : undefined),
-  info,
-  metrics,
+  report,
 });
 const { config, flags, view, stats } = server;
 const pool = new CachedThreadPool({
@@ -41,17 +35,14 @@ const pool = new CachedThreadPool({
   logger: server.logger,
   server: view,
 });
-// Over --max-connections, the main thread answers BUSY itself: no thread is spent on a refusal.
-const refusals = new SocketSessions({ limits: config, hub: server.chat.hub, server: view, stats, servedBy: 'main thread' });
 
-function info(): ModelInfo {
-  const extra = { threadsBusy: pool.busyThreads, threadLimit: flags.threads, connectionsWaiting: pool.waitingConnections };
-  return { threads: pool.liveThreads + datagramThreads.size, processes: 1, connections: pool.connections, extra };
-}
-
-async function metrics(): Promise<ModelMetrics> {
+function report(): ModelReport {
   return {
-    stats: await Promise.all([pool.stats(), datagramThreads.stats()]),
+    threads: pool.liveThreads + datagramThreads.size,
+    processes: 1,
+    connections: pool.connections,
+    info: { threadsBusy: pool.busyThreads, threadLimit: flags.threads, connectionsWaiting: pool.waitingConnections },
+    stats: () => Promise.all([pool.stats(), datagramThreads.stats()]),
     gauges: {
       echoplex_threads: { help: 'Handler threads alive', values: [{ value: pool.liveThreads }] },
       echoplex_threads_busy: { help: 'Handler threads serving a connection', values: [{ value: pool.busyThreads }] },
@@ -61,33 +52,16 @@ async function metrics(): Promise<ModelMetrics> {
   };
 }
 
-// UDP (--udp): as Python's ThreadingUDPServer, each datagram is given to a thread of its own:
-// an idle one, else a new one (up to --threads), kept for the next; the main thread reads and sends.
-const datagramThreads = new DatagramThreads({
-  threads: flags.threads,
-  startAll: false,
-  perThread: 1,
-  waitingLimit: 1024,
-  limits: config,
-  server: view,
-  label: 'udp thread',
-});
+// UDP (--udp): as Python's ThreadingUDPServer, each datagram to a thread of its own; the main thread reads and sends.
+const datagramThreads = DatagramThreads.threadPerDatagram(flags.threads, config, view);
 const datagrams = server.datagramEndpoint(datagramThreads.serve);
 
 await server.run({
-  serve: (socket, id) => {
-    if (pool.connections >= config.maxConnections || !pool.admits) refusals.serve(socket, id, true);
-    else pool.serve(socket, id);
-  },
-  // --prestart: the threads load before the listening line, so no client waits for a thread to start.
-  start: async () => {
-    const prestartedAt = performance.now();
-    await pool.prestart(flags.prestart);
-    if (flags.prestart > 0)
-      server.logger.info({ threads: pool.liveThreads, ms: Math.round(performance.now() - prestartedAt) }, 'threads prestarted');
-  },
+  // Over --max-connections, or past --max-waiting, the main thread answers BUSY itself: no thread is spent on a refusal.
+  serve: (socket, id) => (pool.connections >= config.maxConnections || !pool.admits ? server.refuse(socket, id) : pool.serve(socket, id)),
+  start: () => pool.prestart(flags.prestart),
   drain: async (drainTimeoutMs) => {
-    await Promise.all([pool.drain(drainTimeoutMs), refusals.drain(drainTimeoutMs), datagramThreads.close()]);
+    await Promise.all([pool.drain(drainTimeoutMs), datagramThreads.close()]);
   },
   announce: { threads: flags.threads },
   datagrams,

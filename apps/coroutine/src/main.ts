@@ -6,8 +6,7 @@
  * LocalHub (with --hub, a RedisHub shared with other servers).
  */
 import { DatagramHandler } from '@echoplex/core';
-import { loopFileStore } from '@echoplex/core/node';
-import { type ModelInfo, startServer } from '@echoplex/core/server';
+import { type ModelReport, startServer } from '@echoplex/core/server';
 import { Coroutines } from './coroutines.js';
 import { DatagramCoroutine } from './datagram-coroutine.js';
 
@@ -15,14 +14,17 @@ const server = await startServer({
   model: 'coroutine',
   summary: 'Echoplex on one event loop, each connection one async function: await recv, await sendall.',
   flags: {},
-  info,
+  report,
 });
 const { config, view, stats } = server;
-const files = loopFileStore(config);
-const coroutines = new Coroutines({ limits: config, hub: server.chat.hub, server: view, stats, servedBy: `pid ${process.pid}`, files });
+const coroutines = new Coroutines({ limits: config, hub: server.chat.hub, server: view, stats, servedBy: `pid ${process.pid}` });
 
-function info(): ModelInfo {
-  return { threads: 1, processes: 1, connections: coroutines.connections };
+function report(): ModelReport {
+  return {
+    threads: 1,
+    processes: 1,
+    connections: coroutines.connections,
+  };
 }
 
 // UDP (--udp): one async loop over the socket, a coroutine per datagram.

@@ -7,20 +7,24 @@
  */
 import { DatagramHandler } from '@echoplex/core';
 import { loopFileStore, SocketSessions } from '@echoplex/core/node';
-import { type ModelInfo, startServer } from '@echoplex/core/server';
+import { type ModelReport, startServer } from '@echoplex/core/server';
 
 const server = await startServer({
   model: 'event-loop',
   summary: 'Echoplex on one thread and one event loop: every connection on node:net.',
   flags: {},
-  info,
+  report,
 });
 const { config, view, stats } = server;
 const files = loopFileStore(config);
 const sessions = new SocketSessions({ limits: config, hub: server.chat.hub, server: view, stats, servedBy: `pid ${process.pid}`, files });
 
-function info(): ModelInfo {
-  return { threads: 1, processes: 1, connections: sessions.connections };
+function report(): ModelReport {
+  return {
+    threads: 1,
+    processes: 1,
+    connections: sessions.connections,
+  };
 }
 
 // UDP (--udp): each datagram is answered on the loop as it arrives, like a request on a connection.
@@ -29,6 +33,8 @@ const datagrams = server.datagramEndpoint((datagram, answer) => datagramHandler.
 
 await server.run({
   serve: (socket, id) => sessions.serve(socket, id, sessions.connections >= config.maxConnections),
-  drain: (drainTimeoutMs) => sessions.drain(drainTimeoutMs),
+  drain: async (drainTimeoutMs) => {
+    await sessions.drain(drainTimeoutMs);
+  },
   datagrams,
 });

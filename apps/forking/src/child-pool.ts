@@ -144,11 +144,11 @@ export abstract class ChildPool {
     socket.resume();
   }
 
-  /** Every child's counters, plus those of children gone, summed. */
+  /** Every child's counters, plus those of children gone, summed (the parent's own are the process's, summed beside them). */
   async stats(): Promise<StatsSnapshot> {
     const snapshots = await Promise.all(this.liveChildren.map((child) => child.stats()));
     // Read after the await: a child that exited meanwhile answered undefined and is in `retired`.
-    return this.retired.plus([this.options.stats.snapshot(), ...snapshots]);
+    return this.retired.plus(snapshots);
   }
 
   protected fork(): ForkedChild {

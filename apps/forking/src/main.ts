@@ -7,8 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { choiceFlag, integerFlag, sessionLimits, waitingFlag } from '@echoplex/core';
-import { SocketSessions } from '@echoplex/core/node';
-import { type ModelInfo, type ModelMetrics, startServer } from '@echoplex/core/server';
+import { type ModelReport, startServer } from '@echoplex/core/server';
 import type { ChildPool, PoolOptions } from './child-pool.js';
 import { DatagramChildren } from './datagram-children.js';
 import { PerConnectionPool } from './per-connection-pool.js';
@@ -18,7 +17,7 @@ const server = await startServer({
   model: 'forking',
   summary: 'Echoplex in child processes: a prefork pool, or a fresh child per connection; rooms relayed by the parent.',
   flags: {
-    mode: choiceFlag('prefork: children forked up front; per-connection: a fresh child per connection', 'prefork', [
+    mode: choiceFlag('prefork: children forked at start; per-connection: a fresh child each', 'prefork', [
       'prefork',
       'per-connection',
     ] as const),
@@ -26,44 +25,32 @@ const server = await startServer({
     'max-children': integerFlag('per-connection: children at once; other connections wait', 40, 1, 10_000),
     'max-waiting': waitingFlag('a child'),
   },
-  info,
-  metrics,
+  report,
 });
 const { config, flags, view, stats } = server;
-// While no child can take a connection, the parent answers BUSY itself rather than fork a child to refuse it.
-const refusals = new SocketSessions({ limits: config, hub: server.chat.hub, server: view, stats, servedBy: 'parent' });
-
 const options: PoolOptions = {
-  child: {
-    limits: sessionLimits(config),
-    drainTimeoutMs: config.drainTimeoutMs,
-    once: flags.mode === 'per-connection',
-  },
+  child: { limits: sessionLimits(config), drainTimeoutMs: config.drainTimeoutMs, once: flags.mode === 'per-connection' },
   services: { relay: server.relay, view },
   maxConnections: config.maxConnections,
   maxWaiting: flags['max-waiting'],
   waitTimeoutMs: config.idleTimeoutMs,
   stats,
-  refuse: (socket, id) => {
-    refusals.serve(socket, id, true);
-    // Accepted paused (pauseOnConnect): the refusal reads the first request to answer in its dialect.
-    socket.resume();
-  },
+  // While no child can take a connection, the parent answers BUSY itself rather than fork a child to refuse it.
+  refuse: (socket, id) => server.refuse(socket, id),
   logger: server.logger,
 };
 const pool: ChildPool =
   flags.mode === 'prefork' ? new PreforkPool(options, flags.workers) : new PerConnectionPool(options, flags['max-children']);
 
-function info(): ModelInfo {
-  const extra = { mode: flags.mode, children: pool.liveChildren.map((child) => child.pid), connectionsWaiting: pool.waitingCount };
-  const processes = pool.liveChildren.length + 1 + (datagramChildren?.size ?? 0);
-  return { threads: processes, processes, connections: pool.connections, extra };
-}
-
-async function metrics(): Promise<ModelMetrics> {
+function report(): ModelReport {
   const children = pool.liveChildren;
+  const processes = children.length + 1 + (datagramChildren?.size ?? 0);
   return {
-    stats: await Promise.all([pool.stats(), datagramChildren?.stats()]),
+    threads: processes,
+    processes,
+    connections: pool.connections,
+    info: { mode: flags.mode, children: children.map((child) => child.pid), connectionsWaiting: pool.waitingCount },
+    stats: () => Promise.all([pool.stats(), datagramChildren?.stats()]),
     gauges: {
       echoplex_children: { help: 'Child processes alive', values: [{ value: children.length }] },
       echoplex_connections_waiting: { help: 'Accepted connections waiting for a child', values: [{ value: pool.waitingCount }] },
@@ -95,7 +82,7 @@ await server.run({
   pauseOnConnect: true,
   start: () => pool.start(),
   drain: async (drainTimeoutMs) => {
-    await Promise.all([pool.drain(drainTimeoutMs), refusals.drain(drainTimeoutMs)]);
+    await pool.drain(drainTimeoutMs);
   },
   announce: { mode: flags.mode },
   datagrams: datagramChildren,

@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { booleanFlag, integerFlag, sessionLimits } from '@echoplex/core';
 import { DatagramThreads } from '@echoplex/core/node';
-import { type ModelInfo, type ModelMetrics, startServer } from '@echoplex/core/server';
+import { type ModelReport, startServer } from '@echoplex/core/server';
 import { WorkerPool } from './worker-pool.js';
 
 const server = await startServer({
@@ -19,21 +19,19 @@ const server = await startServer({
     workers: integerFlag('worker threads serving connections', availableParallelism(), 1, 256),
     'inject-faults': booleanFlag('let a client kill its worker with a trigger string (tests only)'),
   },
-  info,
-  metrics,
+  report,
 });
 const { config, flags, view } = server;
 const setup = (index: number) => ({ index, limits: sessionLimits(config), injectFaults: flags['inject-faults'] });
 const pool = new WorkerPool(flags.workers, setup, server.relay, view, server.logger);
 
-function info(): ModelInfo {
-  const extra = { workers: pool.size, workerConnections: pool.connectionsByWorker() };
-  return { threads: pool.size + 1 + datagramWorkers.size, processes: 1, connections: pool.connections, extra };
-}
-
-async function metrics(): Promise<ModelMetrics> {
+function report(): ModelReport {
   return {
-    stats: await Promise.all([pool.stats(), datagramWorkers.stats()]),
+    threads: pool.size + 1 + datagramWorkers.size,
+    processes: 1,
+    connections: pool.connections,
+    info: { workers: pool.size, workerConnections: pool.connectionsByWorker() },
+    stats: () => Promise.all([pool.stats(), datagramWorkers.stats()]),
     gauges: {
       echoplex_workers: { help: 'Worker threads in the pool', values: [{ value: pool.size }] },
       echoplex_worker_connections: {
@@ -46,15 +44,7 @@ async function metrics(): Promise<ModelMetrics> {
 
 // UDP (--udp): the main thread reads the socket and hands each datagram to the least busy of
 // --workers datagram workers, so WORK over UDP spreads over the cores as connections do.
-const datagramWorkers = new DatagramThreads({
-  threads: config.udpPort === undefined ? 0 : flags.workers,
-  startAll: true,
-  perThread: 64,
-  waitingLimit: 4096,
-  limits: config,
-  server: view,
-  label: 'udp worker',
-});
+const datagramWorkers = DatagramThreads.fixedPool(config.udpPort === undefined ? 0 : flags.workers, config, view);
 const datagrams = server.datagramEndpoint(datagramWorkers.serve);
 
 await server.run({

@@ -67,6 +67,16 @@ export class DatagramThreads {
     if (options.startAll) for (let i = 0; i < options.threads; i++) this.start();
   }
 
+  /** As Python's ThreadingUDPServer: each datagram to a thread of its own, an idle one, else a new one (up to `threads`), kept for the next. */
+  static threadPerDatagram(threads: number, limits: DatagramLimits, server: ServerView): DatagramThreads {
+    return new DatagramThreads({ threads, startAll: false, perThread: 1, waitingLimit: 1024, limits, server, label: 'udp thread' });
+  }
+
+  /** A fixed pool started up front (none for `threads` 0): each datagram to the least busy thread, whose loop holds 64 at once. */
+  static fixedPool(threads: number, limits: DatagramLimits, server: ServerView): DatagramThreads {
+    return new DatagramThreads({ threads, startAll: true, perThread: 64, waitingLimit: 4096, limits, server, label: 'udp worker' });
+  }
+
   /** Threads alive now. */
   get size(): number {
     return this.threads.length;

@@ -17,29 +17,28 @@ import { openHub, type ServerHub } from './server-hub.js';
 import { serverInfo } from './server-info.js';
 import type { ServerInfo, ServerView } from './server-view.js';
 import { onShutdownSignal } from './shutdown.js';
+import { SocketSessions } from './socket-sessions.js';
 import { ServerStats, type StatsSnapshot, sumSnapshots } from './stats.js';
 
-/** What INFO says that only the model knows: its threads, processes and connections now, then its own fields. */
-export interface ModelInfo {
+/**
+ * What only the model knows of itself, read at every INFO, /metrics scrape and at shutdown:
+ * its threads, processes and connections now, its own INFO fields and gauges, and the
+ * counters its threads or children keep (summed with the process's own `stats`).
+ */
+export interface ModelReport {
   readonly threads: number;
   readonly processes: number;
   readonly connections: number;
   /** The model's own INFO fields, after the shared ones. */
-  readonly extra?: Readonly<Record<string, unknown>>;
-}
-
-/** What /metrics adds for a model whose sessions count elsewhere: its threads' or children's counters, and its own gauges. */
-export interface ModelMetrics {
-  /** Summed with the process's own `stats` (undefined: a thread or child that has sent none). */
-  readonly stats?: readonly (StatsSnapshot | undefined)[];
+  readonly info?: Readonly<Record<string, unknown>>;
+  /** Asked at each scrape only (a thread or child may take up to STATS_TIMEOUT_MS); undefined: one that has sent none. */
+  readonly stats?: () => Promise<readonly (StatsSnapshot | undefined)[]>;
   readonly gauges?: Readonly<Record<string, ModelGauge>>;
 }
 
 export interface ServerSpec<Flags extends Record<string, FlagSpec<unknown>>> extends CliSpec<Flags> {
-  /** Read at every INFO, /metrics scrape and at shutdown; called only once the server runs. */
-  info(): ModelInfo;
-  /** Without it, /metrics shows the process's own `stats` and no gauges of the model. */
-  metrics?(): Promise<ModelMetrics>;
+  /** Called only once the server runs. */
+  report(): ModelReport;
 }
 
 export interface ServeOptions {
@@ -47,9 +46,9 @@ export interface ServeOptions {
   serve(socket: Socket, id: number): void;
   /** Sockets handed over paused, so that every byte the client sent is left for whoever reads it. */
   readonly pauseOnConnect?: boolean;
-  /** Runs before the server listens (a pool starts its threads or children here). */
+  /** Runs before the server listens (a pool starts its threads or children here); how long it took is logged. */
   start?(): Promise<void>;
-  /** Shuts every connection down; resolves once all are closed or `drainTimeoutMs` has passed. The hub closes after it. */
+  /** Shuts every connection down; resolves once all are closed or `drainTimeoutMs` has passed. Refusals drain beside it, the hub after it. */
   drain(drainTimeoutMs: number): Promise<void>;
   /** The model's own fields on the `listening` line, after `hub` and `node`. */
   readonly announce?: Readonly<Record<string, unknown>>;
@@ -82,9 +81,10 @@ export class ServerProcess<Flags> {
   private readonly startedAt = Date.now();
   private readonly exporter: MetricsExporter;
   private hubRelay: HubRelay | undefined;
+  private refusals: SocketSessions | undefined;
 
   constructor(
-    private readonly spec: Pick<ServerSpec<Record<string, FlagSpec<unknown>>>, 'model' | 'info' | 'metrics'>,
+    private readonly spec: Pick<ServerSpec<Record<string, FlagSpec<unknown>>>, 'model' | 'report'>,
     readonly config: ServerConfig,
     readonly flags: Flags,
     readonly logger: Logger,
@@ -104,6 +104,23 @@ export class ServerProcess<Flags> {
     return this.hubRelay;
   }
 
+  /**
+   * Answers the connection's first request ERR BUSY here, in its dialect, and closes it: over
+   * --max-connections, or while no thread or child could take it, none is spent on a refusal.
+   */
+  refuse(socket: Socket, id: number): void {
+    this.refusals ??= new SocketSessions({
+      limits: this.config,
+      hub: this.chat.hub,
+      server: this.view,
+      stats: this.stats,
+      servedBy: 'refusal',
+    });
+    this.refusals.serve(socket, id, true);
+    // Accepted paused (pauseOnConnect): the refusal reads the first request to answer in its dialect.
+    if (socket.isPaused()) socket.resume();
+  }
+
   /** The --udp socket on --udp-host, each datagram handed to `serve` and counted in `stats`; undefined without --udp. */
   datagramEndpoint(serve: DatagramServe): DatagramEndpoint | undefined {
     const { udpHost, udpPort } = this.config;
@@ -119,16 +136,20 @@ export class ServerProcess<Flags> {
       options.serve(socket, nextConnectionId);
     });
     onShutdownSignal(async (signal) => {
-      logger.info({ signal, connections: this.spec.info().connections }, 'shutting down');
+      logger.info({ signal, connections: this.spec.report().connections }, 'shutting down');
       listener.close();
       await options.datagrams?.close();
-      await options.drain(config.drainTimeoutMs);
+      await Promise.all([options.drain(config.drainTimeoutMs), this.refusals?.drain(config.drainTimeoutMs)]);
       await chat.close();
       logger.info('stopped');
       process.exit(0);
     });
     try {
-      await options.start?.();
+      if (options.start !== undefined) {
+        const startedAt = performance.now();
+        await options.start();
+        logger.info({ ms: Math.round(performance.now() - startedAt) }, 'started');
+      }
       const address = await listen(listener, config);
       const udpAddress = await options.datagrams?.bind();
       const announce = { hub: chat.name, node: chat.node, ...options.announce };
@@ -139,17 +160,17 @@ export class ServerProcess<Flags> {
   }
 
   private info(): ServerInfo {
-    const { threads, processes, connections, extra } = this.spec.info();
-    return serverInfo(this.chat, { model: this.spec.model, startedAt: this.startedAt, threads, processes, connections }, extra);
+    const { threads, processes, connections, info } = this.spec.report();
+    return serverInfo(this.chat, { model: this.spec.model, startedAt: this.startedAt, threads, processes, connections }, info);
   }
 
   private async renderMetrics(): Promise<string> {
-    const model = (await this.spec.metrics?.()) ?? {};
+    const { connections, stats, gauges } = this.spec.report();
     return this.exporter.render({
-      connections: this.spec.info().connections,
-      stats: sumSnapshots([this.stats.snapshot(), ...(model.stats ?? [])]),
+      connections,
+      stats: sumSnapshots([this.stats.snapshot(), ...((await stats?.()) ?? [])]),
       hub: this.chat.counters(),
-      ...(model.gauges === undefined ? {} : { gauges: model.gauges }),
+      ...(gauges === undefined ? {} : { gauges }),
     });
   }
 }
