@@ -159,7 +159,7 @@ class LoopSink implements FileSink {
       write(this.fd, bytes, offset, bytes.length - offset, null, (error, count) => {
         if (error === null && offset + count < bytes.length) return writeFrom(offset + count);
         this.busy = false;
-        if (this.abortWanted) return this.abort();
+        if (this.abortWanted) return close(this.fd, () => {});
         done(error === null ? ok(undefined) : failed(storeError(error, this.name)));
       });
     };
@@ -183,14 +183,21 @@ class LoopSink implements FileSink {
     });
   }
 
+  /**
+   * The name goes at once, synchronously: a process may exit right after its connection does
+   * (a per-connection child), and an unlink still queued would leave the temporary file behind.
+   * The descriptor is closed once a write under way on it has finished.
+   */
   abort(): void {
     if (this.state !== 'open') return;
-    if (this.busy) {
-      this.abortWanted = true;
-      return;
-    }
     this.state = 'done';
-    close(this.fd, () => unlink(this.temporary, () => {}));
+    try {
+      unlinkSync(this.temporary);
+    } catch {
+      // Already gone: nothing of the upload is left.
+    }
+    if (this.busy) this.abortWanted = true;
+    else close(this.fd, () => {});
   }
 
   private discard(then: () => void): void {
