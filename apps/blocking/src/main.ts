@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 /**
- * The blocking model: one thread per connection, each running the textbook loop of
- * recv -> Session -> sendall on a blocking socket. Node has no blocking sockets, so the
- * main thread plays the kernel: it accepts, moves bytes between sockets and each thread's
- * shared buffers, and holds the one hub (a LocalHub, or with --hub a RedisHub shared with
- * other servers) that threads reach through a HubRelay.
+ * The blocking model: one thread per connection, each running the textbook loop of recv -> Session -> sendall on a blocking
+ * socket. Node has no blocking sockets, so the main thread plays the kernel: it accepts, moves bytes between sockets and each
+ * thread's shared buffers, and holds the one hub (a LocalHub, or with --hub a RedisHub shared with other servers) that threads
+ * reach through a HubRelay.
  */
 import { booleanFlag, integerFlag, waitingFlag } from '@echoplex/core';
 import { DatagramThreads } from '@echoplex/core/node';
@@ -23,26 +22,17 @@ const server = await startServer({
   check: (flags) => (flags.prestart > flags.threads ? `--prestart ${flags.prestart} is more than --threads ${flags.threads}` : undefined),
   report,
 });
-const { config, flags, view, stats } = server;
-const pool = new CachedThreadPool({
-  maxThreads: flags.threads,
-  minThreads: flags.prestart,
-  maxWaiting: flags['max-waiting'],
-  stats,
-  limits: config,
-  injectFaults: flags['inject-faults'],
-  relay: server.relay,
-  logger: server.logger,
-  server: view,
-});
+const { config, flags, view, stats, relay, logger } = server;
+const sizes = { maxThreads: flags.threads, minThreads: flags.prestart, maxWaiting: flags['max-waiting'] };
+const pool = new CachedThreadPool({ ...sizes, injectFaults: flags['inject-faults'], stats, limits: config, relay, logger, server: view });
 
 function report(): ModelReport {
   return {
-    threads: pool.liveThreads + datagramThreads.size,
+    threads: pool.liveThreads + udp.size,
     processes: 1,
     connections: pool.connections,
     info: { threadsBusy: pool.busyThreads, threadLimit: flags.threads, connectionsWaiting: pool.waitingConnections },
-    stats: () => Promise.all([pool.stats(), datagramThreads.stats()]),
+    stats: () => Promise.all([pool.stats(), udp.stats()]),
     gauges: {
       echoplex_threads: { help: 'Handler threads alive', values: [{ value: pool.liveThreads }] },
       echoplex_threads_busy: { help: 'Handler threads serving a connection', values: [{ value: pool.busyThreads }] },
@@ -53,15 +43,15 @@ function report(): ModelReport {
 }
 
 // UDP (--udp): as Python's ThreadingUDPServer, each datagram to a thread of its own; the main thread reads and sends.
-const datagramThreads = DatagramThreads.threadPerDatagram(flags.threads, config, view);
-const datagrams = server.datagramEndpoint(datagramThreads.serve);
+const udp = DatagramThreads.threadPerDatagram(flags.threads, config, view);
+const datagrams = server.datagramEndpoint(udp.serve);
 
 await server.run({
   // Over --max-connections, or past --max-waiting, the main thread answers BUSY itself: no thread is spent on a refusal.
   serve: (socket, id) => (pool.connections >= config.maxConnections || !pool.admits ? server.refuse(socket, id) : pool.serve(socket, id)),
   start: () => pool.prestart(flags.prestart),
   drain: async (drainTimeoutMs) => {
-    await Promise.all([pool.drain(drainTimeoutMs), datagramThreads.close()]);
+    await Promise.all([pool.drain(drainTimeoutMs), udp.close()]);
   },
   announce: { threads: flags.threads },
   datagrams,

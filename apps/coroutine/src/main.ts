@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 /**
- * The coroutine model: one thread, one event loop, as event-loop; but each connection is
- * one async function written like blocking's handler (await recv, await sendall), and
- * the loop switches between them at each await, as gevent or asyncio do. Rooms in a
- * LocalHub (with --hub, a RedisHub shared with other servers).
+ * The coroutine model: one thread, one event loop, as event-loop; but each connection is one async function written like blocking's
+ * handler (await recv, await sendall), and the loop switches between them at each await, as gevent or asyncio do.
  */
 import { DatagramHandler } from '@echoplex/core';
+import { loopFileStore } from '@echoplex/core/node';
 import { type ModelReport, startServer } from '@echoplex/core/server';
 import { Coroutines } from './coroutines.js';
 import { DatagramCoroutine } from './datagram-coroutine.js';
@@ -17,7 +16,8 @@ const server = await startServer({
   report,
 });
 const { config, view, stats } = server;
-const coroutines = new Coroutines({ limits: config, hub: server.chat.hub, server: view, stats, servedBy: `pid ${process.pid}` });
+const files = loopFileStore(config);
+const coroutines = new Coroutines({ limits: config, hub: server.chat.hub, server: view, stats, servedBy: `pid ${process.pid}`, files });
 
 function report(): ModelReport {
   return {
@@ -28,16 +28,14 @@ function report(): ModelReport {
 }
 
 // UDP (--udp): one async loop over the socket, a coroutine per datagram.
-const datagramCoroutine = new DatagramCoroutine(
-  new DatagramHandler({ limits: config, server: view, stats, servedBy: `pid ${process.pid}` }),
-);
-const datagrams = server.datagramEndpoint(datagramCoroutine.deliver);
-if (datagrams !== undefined) void datagramCoroutine.run();
+const udp = new DatagramCoroutine(new DatagramHandler({ limits: config, server: view, stats, servedBy: `pid ${process.pid}` }));
+const datagrams = server.datagramEndpoint(udp.deliver);
+if (datagrams !== undefined) void udp.run();
 
 await server.run({
   serve: (socket, id) => coroutines.serve(socket, id, coroutines.connections >= config.maxConnections),
   drain: async (drainTimeoutMs) => {
-    datagramCoroutine.close();
+    udp.close();
     await coroutines.drain(drainTimeoutMs);
   },
   datagrams,

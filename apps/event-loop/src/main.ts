@@ -1,9 +1,7 @@
 #!/usr/bin/env node
 /**
- * The event-loop model: one thread, one event loop, every connection on it. Nothing
- * here but the strategy: accept on the loop, serve each socket with a core session,
- * keep rooms in a LocalHub (with --hub, a RedisHub shared with other servers). A WORK
- * request holds up everyone else: that is the lesson.
+ * The event-loop model: one thread, one event loop, every connection on it: accept on the loop, serve each socket with a core
+ * session, keep rooms in a LocalHub (with --hub, a RedisHub). A WORK request holds up everyone else: that is the lesson.
  */
 import { DatagramHandler } from '@echoplex/core';
 import { loopFileStore, SocketSessions } from '@echoplex/core/node';
@@ -28,8 +26,8 @@ function report(): ModelReport {
 }
 
 // UDP (--udp): each datagram is answered on the loop as it arrives, like a request on a connection.
-const datagramHandler = new DatagramHandler({ limits: config, server: view, stats, servedBy: `pid ${process.pid}` });
-const datagrams = server.datagramEndpoint((datagram, answer) => datagramHandler.handle(datagram, answer));
+const udp = new DatagramHandler({ limits: config, server: view, stats, servedBy: `pid ${process.pid}` });
+const datagrams = server.datagramEndpoint(udp.serve);
 
 await server.run({
   serve: (socket, id) => sessions.serve(socket, id, sessions.connections >= config.maxConnections),

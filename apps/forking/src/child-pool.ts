@@ -5,9 +5,9 @@
  * when a child is forked and which child gets a socket.
  */
 import type { Socket } from 'node:net';
-import { RetiredStats, refusalBytes, type ServerStats, type StatsSnapshot } from '@echoplex/core';
+import { RetiredStats, refusalBytes, type ServerStats, type StatsSnapshot, sessionLimits } from '@echoplex/core';
 import { closeLingering, ViewRelay } from '@echoplex/core/node';
-import type { Logger } from '@echoplex/core/server';
+import type { Logger, PoolHost } from '@echoplex/core/server';
 import { type ChildExit, ForkedChild, type ParentServices } from './forked-child.js';
 import type { ChildConfig } from './ipc.js';
 
@@ -185,4 +185,20 @@ export abstract class ChildPool {
     clearTimeout(deadline);
     for (const child of this.children) child.kill();
   }
+}
+
+/** A pool's options from the process that runs it (its relay, view, counters, logs and refusals, and the limits its flags set). */
+export function poolOptions(server: PoolHost, settings: { readonly once: boolean; readonly maxWaiting: number }): PoolOptions {
+  const { config } = server;
+  return {
+    child: { limits: sessionLimits(config), drainTimeoutMs: config.drainTimeoutMs, once: settings.once },
+    services: { relay: server.relay, view: server.view },
+    maxConnections: config.maxConnections,
+    maxWaiting: settings.maxWaiting,
+    waitTimeoutMs: config.idleTimeoutMs,
+    stats: server.stats,
+    // While no child can take a connection, the parent answers BUSY itself rather than fork a child to refuse it.
+    refuse: (socket, id) => server.refuse(socket, id),
+    logger: server.logger,
+  };
 }

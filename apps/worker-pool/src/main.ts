@@ -1,10 +1,8 @@
 #!/usr/bin/env node
 /**
- * The worker-pool model: a fixed pool of worker_threads, each serving many connections
- * with its own event loop. The main thread accepts, keeps the sockets and the rooms
- * (a HubRelay over one LocalHub, or with --hub a RedisHub shared with other servers); each
- * connection's session lives in one worker for its whole life, so WORK on one worker leaves
- * the others and the main thread free.
+ * The worker-pool model: a fixed pool of worker_threads, each serving many connections with its own event loop. The main thread
+ * accepts, keeps the sockets and the rooms (a HubRelay over one LocalHub, or with --hub a RedisHub shared with other servers);
+ * each connection's session lives in one worker for its whole life, so WORK on one worker leaves the others and the main thread free.
  */
 import { availableParallelism } from 'node:os';
 import { booleanFlag, integerFlag, sessionLimits } from '@echoplex/core';
@@ -27,11 +25,11 @@ const pool = new WorkerPool(flags.workers, setup, server.relay, view, server.log
 
 function report(): ModelReport {
   return {
-    threads: pool.size + 1 + datagramWorkers.size,
+    threads: pool.size + 1 + udp.size,
     processes: 1,
     connections: pool.connections,
     info: { workers: pool.size, workerConnections: pool.connectionsByWorker() },
-    stats: () => Promise.all([pool.stats(), datagramWorkers.stats()]),
+    stats: () => Promise.all([pool.stats(), udp.stats()]),
     gauges: {
       echoplex_workers: { help: 'Worker threads in the pool', values: [{ value: pool.size }] },
       echoplex_worker_connections: {
@@ -42,15 +40,15 @@ function report(): ModelReport {
   };
 }
 
-// UDP (--udp): the main thread reads the socket and hands each datagram to the least busy of
-// --workers datagram workers, so WORK over UDP spreads over the cores as connections do.
-const datagramWorkers = DatagramThreads.fixedPool(config.udpPort === undefined ? 0 : flags.workers, config, view);
-const datagrams = server.datagramEndpoint(datagramWorkers.serve);
+// UDP (--udp): the main thread reads the socket and hands each datagram to the least busy of --workers datagram workers,
+// so WORK over UDP spreads over the cores as connections do.
+const udp = DatagramThreads.fixedPool(config.udpPort === undefined ? 0 : flags.workers, config, view);
+const datagrams = server.datagramEndpoint(udp.serve);
 
 await server.run({
   serve: (socket, id) => pool.serve(socket, id, pool.connections >= config.maxConnections),
   drain: async (drainTimeoutMs) => {
-    await Promise.all([pool.drain(drainTimeoutMs), datagramWorkers.close()]);
+    await Promise.all([pool.drain(drainTimeoutMs), udp.close()]);
   },
   announce: { workers: flags.workers },
   datagrams,

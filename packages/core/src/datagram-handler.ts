@@ -29,6 +29,9 @@ export type DatagramAnswer = (reply: Buffer | undefined) => void;
 export class DatagramHandler {
   constructor(private readonly options: DatagramHandlerOptions) {}
 
+  /** `handle`, bound: what a DatagramEndpoint is given to serve each datagram on this thread. */
+  readonly serve = (datagram: Buffer, answer: DatagramAnswer): void => this.handle(datagram, answer);
+
   /** Answers one datagram; `answer` runs at once, or later for INFO (which asks the whole server). Never throws on bad input. */
   handle(datagram: Buffer, answer: DatagramAnswer): void {
     const { stats, limits } = this.options;

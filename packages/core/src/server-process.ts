@@ -41,6 +41,17 @@ export interface ServerSpec<Flags extends Record<string, FlagSpec<unknown>>> ext
   report(): ModelReport;
 }
 
+/** What a pool of threads or children takes from the process that runs it (a ServerProcess). */
+export interface PoolHost {
+  readonly config: ServerConfig;
+  /** The process's own counters, where a pool counts what it answers itself. */
+  readonly stats: ServerStats;
+  readonly view: ServerView;
+  readonly relay: HubRelay;
+  readonly logger: Logger;
+  refuse(socket: Socket, id: number): void;
+}
+
 export interface ServeOptions {
   /** Hands each accepted connection over with its id (from the hub's first id, so ids are unique across servers on it). */
   serve(socket: Socket, id: number): void;
@@ -68,7 +79,7 @@ export async function startServer<Flags extends Record<string, FlagSpec<unknown>
 }
 
 /** One model's server process: its flags, logs, hub, counters and view, and the life that runs it. */
-export class ServerProcess<Flags> {
+export class ServerProcess<Flags> implements PoolHost {
   /** The process's own counters: sessions it runs, connections it refuses, datagrams it reads. */
   readonly stats = new ServerStats();
   /** INFO and /metrics of the whole server, for sessions here and for the relays to other threads or processes. */
@@ -121,10 +132,16 @@ export class ServerProcess<Flags> {
     if (socket.isPaused()) socket.resume();
   }
 
-  /** The --udp socket on --udp-host, each datagram handed to `serve` and counted in `stats`; undefined without --udp. */
-  datagramEndpoint(serve: DatagramServe): DatagramEndpoint | undefined {
+  /** Where --udp and --udp-host say to bind; undefined without --udp. */
+  get udpAddress(): { readonly host: string; readonly port: number } | undefined {
     const { udpHost, udpPort } = this.config;
-    return udpPort === undefined ? undefined : new DatagramEndpoint({ host: udpHost, port: udpPort, stats: this.stats, serve });
+    return udpPort === undefined ? undefined : { host: udpHost, port: udpPort };
+  }
+
+  /** The --udp socket, each datagram handed to `serve` and counted in `stats`; undefined without --udp. */
+  datagramEndpoint(serve: DatagramServe): DatagramEndpoint | undefined {
+    const address = this.udpAddress;
+    return address === undefined ? undefined : new DatagramEndpoint({ ...address, stats: this.stats, serve });
   }
 
   /** Starts the server and returns once it listens; a signal later drains it and exits the process with status 0. */
