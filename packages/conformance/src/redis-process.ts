@@ -41,6 +41,12 @@ function answersPing(port: number): Promise<boolean> {
   });
 }
 
+/** Every redis-server this process started and that still runs: none outlives the test process. */
+const liveRedis = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of liveRedis) child.kill('SIGKILL');
+});
+
 export class RedisProcess {
   private child: ChildProcess | undefined;
 
@@ -69,6 +75,8 @@ export class RedisProcess {
       { stdio: 'ignore' },
     );
     this.child = child;
+    liveRedis.add(child);
+    child.once('exit', () => liveRedis.delete(child));
     const deadline = Date.now() + 5000;
     while (!(await answersPing(this.port))) {
       if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode} on port ${this.port}`);

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { RedisProcess } from './redis-process.js';
 
 /** The monorepo root, from `packages/conformance/{src,dist}/server-process.*`. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -93,8 +94,32 @@ export function listeningRecord(server: RunningServer): Record<string, unknown> 
   return undefined;
 }
 
-/** Spawns `node apps/<model>/dist/main.js --port 0 ...flags` and resolves once it listens. */
-export function startServer(model: string, flags: readonly string[] = [], options: StartOptions = {}): Promise<RunningServer> {
+/**
+ * `ECHOPLEX_TEST_HUB=1` starts every server with `--hub` on one redis-server this process starts
+ * (`ECHOPLEX_TEST_HUB=redis://HOST:PORT`: on that one), unless its flags name a hub already: the
+ * whole suite then checks that a hub across servers changes nothing one server does.
+ */
+export const TEST_HUB_ENV = 'ECHOPLEX_TEST_HUB';
+
+let testHub: Promise<string> | undefined;
+
+/** The hub URL every server gets, or undefined when `ECHOPLEX_TEST_HUB` is unset (or 0). */
+export function testHubUrl(): Promise<string> | undefined {
+  const setting = process.env[TEST_HUB_ENV];
+  if (setting === undefined || setting === '' || setting === '0') return undefined;
+  if (setting.startsWith('redis://')) return Promise.resolve(setting);
+  if (setting !== '1') return Promise.reject(new Error(`${TEST_HUB_ENV} takes 1 or a redis:// URL, got '${setting}'`));
+  testHub ??= RedisProcess.start().then((redis) => redis.url);
+  return testHub;
+}
+
+/** Spawns `node apps/<model>/dist/main.js --port 0 ...flags` (and `--hub`, see TEST_HUB_ENV) and resolves once it listens. */
+export async function startServer(model: string, flags: readonly string[] = [], options: StartOptions = {}): Promise<RunningServer> {
+  const hub = flags.includes('--hub') ? undefined : testHubUrl();
+  return spawnServer(model, hub === undefined ? flags : [...flags, '--hub', await hub], options);
+}
+
+function spawnServer(model: string, flags: readonly string[], options: StartOptions): Promise<RunningServer> {
   const entry = appEntryPoint(model);
   if (!existsSync(entry)) {
     return Promise.reject(new Error(`${entry} does not exist: build the app first (npx turbo run build)`));

@@ -27,6 +27,8 @@ import {
   processTreeRssBytes,
   type RunningServer,
   startServer,
+  TEST_HUB_ENV,
+  testHubUrl,
 } from '../src/server-process.js';
 
 /** Small limits, so limit tests are quick: 64 KiB frames, 1 KiB lines, 1 s idle timeout. */
@@ -193,6 +195,13 @@ describe.each(variants)('$name', (variant: ModelVariant & { name: string }) => {
       expect(record?.model).toBe(variant.model);
       expect(record?.address).toBe(`127.0.0.1:${server.port}`);
       expect(server.port).toBeGreaterThan(0);
+    });
+
+    it(`names its hub in INFO: local, or the one ${TEST_HUB_ENV} gave every server`, async () => {
+      const client = await clients.text();
+      const info = JSON.parse((await client.request('INFO')).slice('INFO '.length)) as Record<string, unknown>;
+      const hub = testHubUrl();
+      expect(info.hub).toBe(hub === undefined ? 'local' : await hub);
     });
   });
 
