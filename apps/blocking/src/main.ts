@@ -22,9 +22,13 @@ const server = await startServer({
   check: (flags) => (flags.prestart > flags.threads ? `--prestart ${flags.prestart} is more than --threads ${flags.threads}` : undefined),
   report,
 });
-const { config, flags, view, stats, relay, logger } = server;
-const sizes = { maxThreads: flags.threads, minThreads: flags.prestart, maxWaiting: flags['max-waiting'] };
-const pool = new CachedThreadPool({ ...sizes, injectFaults: flags['inject-faults'], stats, limits: config, relay, logger, server: view });
+const { config, flags, view } = server;
+const pool = new CachedThreadPool(server, {
+  maxThreads: flags.threads,
+  minThreads: flags.prestart,
+  maxWaiting: flags['max-waiting'],
+  injectFaults: flags['inject-faults'],
+});
 
 function report(): ModelReport {
   return {

@@ -8,20 +8,9 @@
 
 import type { Socket } from 'node:net';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import {
-  type HubChannel,
-  type HubRelay,
-  isViewMessage,
-  RetiredStats,
-  refusalBytes,
-  type ServerStats,
-  type ServerView,
-  type SessionLimits,
-  type StatsSnapshot,
-  sessionLimits,
-} from '@echoplex/core';
+import { type HubChannel, isViewMessage, RetiredStats, refusalBytes, type StatsSnapshot, sessionLimits } from '@echoplex/core';
 import { OpenSockets, type ViewChannel, ViewRelay } from '@echoplex/core/node';
-import type { Logger } from '@echoplex/core/server';
+import type { PoolHost } from '@echoplex/core/server';
 import type { FromThread, ThreadData, ToThread } from './messages.js';
 import { ConnectionBuffers, Doorbell } from './shared-buffers.js';
 import { SocketPump } from './socket-pump.js';
@@ -37,14 +26,7 @@ export interface ThreadPoolOptions {
   readonly minThreads: number;
   /** Connections that may wait for a thread at once; the listener refuses the next one. */
   readonly maxWaiting: number;
-  readonly limits: SessionLimits;
-  /** The main thread's counters: a waiting connection turned away counts its BUSY here. */
-  readonly stats: ServerStats;
   readonly injectFaults: boolean;
-  readonly relay: HubRelay;
-  readonly logger: Logger;
-  /** The server-wide INFO and /metrics, which threads ask the main thread for. */
-  readonly server: ServerView;
 }
 
 interface HandlerThread {
@@ -88,8 +70,12 @@ export class CachedThreadPool {
   private readonly view: ViewRelay;
   private shuttingDown = false;
 
-  constructor(private readonly options: ThreadPoolOptions) {
-    this.view = new ViewRelay(options.server);
+  constructor(
+    /** The main thread's process: limits, counters (a waiting connection turned away counts BUSY there), relay, logs, view. */
+    private readonly host: PoolHost,
+    private readonly options: ThreadPoolOptions,
+  ) {
+    this.view = new ViewRelay(host.view);
     this.doorbell = Doorbell.forThreads(options.maxThreads);
     void this.doorbell.watch((slot) => this.service(slot));
   }
@@ -181,7 +167,7 @@ export class CachedThreadPool {
     const slot = this.freeSlots.pop() ?? this.nextSlot++;
     const buffers = new ConnectionBuffers();
     const { port1, port2 } = new MessageChannel();
-    const { limits } = this.options;
+    const limits = this.host.config;
     const data: ThreadData = {
       port: port2,
       slot,
@@ -198,7 +184,7 @@ export class CachedThreadPool {
       worker,
       port: port1,
       buffers,
-      channel: this.options.relay.connect((event) => this.post(thread, { kind: 'hub', event })),
+      channel: this.host.relay.connect((event) => this.post(thread, { kind: 'hub', event })),
       view: this.view.connect((message) => this.post(thread, message)),
       outbox,
       state: 'busy',
@@ -209,7 +195,7 @@ export class CachedThreadPool {
     port1.on('message', (batch: readonly FromThread[]) => {
       for (const message of batch) this.handle(thread, message);
     });
-    worker.on('error', (error) => this.options.logger.warn({ err: error, thread: thread.name }, 'handler thread died'));
+    worker.on('error', (error) => this.host.logger.warn({ err: error, thread: thread.name }, 'handler thread died'));
     worker.on('exit', () => this.remove(thread));
     this.threads.set(slot, thread);
     return thread;
@@ -221,7 +207,7 @@ export class CachedThreadPool {
     try {
       pump?.service();
     } catch (error) {
-      this.options.logger.warn({ err: error, connection: pump?.id }, 'moving bytes failed; closing the connection');
+      this.host.logger.warn({ err: error, connection: pump?.id }, 'moving bytes failed; closing the connection');
       pump?.destroy();
     }
   }
@@ -241,13 +227,13 @@ export class CachedThreadPool {
   /** No thread for it now: it waits in line, and is turned away with ERR BUSY if none frees up within --idle-timeout. */
   private wait(pump: SocketPump): void {
     this.waiting.push(pump);
-    const { idleTimeoutMs } = this.options.limits;
+    const { idleTimeoutMs } = this.host.config;
     if (idleTimeoutMs === 0) return;
     const timer = setTimeout(() => {
       const index = this.waiting.indexOf(pump);
       if (index >= 0) this.waiting.splice(index, 1);
       this.waitTimers.delete(pump);
-      this.options.stats.countError('BUSY');
+      this.host.stats.countError('BUSY');
       pump.close(refusalBytes(pump.received, 'BUSY', `no thread free within ${idleTimeoutMs / 1000} s`));
     }, idleTimeoutMs);
     this.waitTimers.set(pump, timer);
@@ -262,7 +248,7 @@ export class CachedThreadPool {
     if (isViewMessage(message)) return thread.view.receive(message);
     switch (message.kind) {
       case 'hub':
-        this.options.relay.handle(thread.channel, message.call);
+        this.host.relay.handle(thread.channel, message.call);
         return;
       case 'close': {
         const { pump } = thread;
@@ -321,7 +307,7 @@ export class CachedThreadPool {
     if (index >= 0) this.idle.splice(index, 1);
     this.dirty.delete(thread);
     thread.port.close();
-    this.options.relay.disconnect(thread.channel);
+    this.host.relay.disconnect(thread.channel);
     thread.view.close();
     this.retired.add(thread.view.lastSnapshot);
     const { pump } = thread;
