@@ -28,10 +28,10 @@ export const BENCH_USAGE = `Usage: npm run bench -- [flags]
   --full                 the whole matrix (every scenario, every step); default: the quick set
   --models a,b           models to run (apps/<model>, and 'reference'); default: all built ones
   --scenarios a,b        scenarios to run; default: the quick set, or all with --full
-  --runs N               runs per model, interleaved A B C A B C (default 3 quick, 5 full)
-  --duration T           measured seconds per step (default 1 quick, 5 full)
-  --warmup T             warmup seconds per step, after the ready phase (default 0.25 quick, 1 full)
-  --reruns N             re-runs at most per row spread over 20% (default 2 quick, 3 full; 0: none)
+  --runs N               runs per model, interleaved A B C A B C (default 3)
+  --duration T           measured seconds per step (default 1 quick, 2 full)
+  --warmup T             warmup seconds per step, after the ready phase (default 0.25 quick, 0.5 full)
+  --reruns N             re-runs at most per row spread over 20% (default 2; 0: none)
   --profile split|shared CPU placement: split pins server to CPU 0 and load to CPU 1 (default split)
   --out DIR              where to write results (default benchmarks/results/<timestamp>)
   --compare OLD NEW      compare two results.json files instead of running (--all shows unchanged metrics)

@@ -67,27 +67,33 @@ export async function runBench(plan: BenchPlan): Promise<BenchResults> {
       .filter((scenario) => !model.reference || scenario.reference)
       .filter((scenario) => model.scenarios === undefined || model.scenarios.includes(scenario.name))
       .flatMap((scenario) => scenario.steps(plan.depth).map((step) => ({ scenario, step })));
-  const settings = (run: number): StepSettings => ({
+  const settings = (run: number, freshWarmupSeconds: number): StepSettings => ({
     durationSeconds: plan.durationSeconds,
     warmupSeconds: plan.warmupSeconds,
     readyTimeoutSeconds: plan.readyTimeoutSeconds,
     profile: plan.profile,
     // autocannon's figures are a check, not the measurement: once per model is enough in quick.
     crossCheck: plan.depth === 'full' || run === 1,
+    ...(freshWarmupSeconds > 0 && { freshWarmupSeconds }),
   });
   const runJobs = async (run: number, model: ModelEntry, jobs: readonly Job[], allJobs: readonly Job[]): Promise<void> => {
     const limit = modelLimit(model.name, Math.max(...allJobs.map((job) => connectionsOf(job.step))));
     // Steps that start the model otherwise (a step's `servers`: a cluster on Redis, `--udp`) get their own start.
     for (const group of groupByServers(jobs)) {
       const { entry, args } = group.servers?.launch(model, limit.args) ?? { entry: model, args: limit.args };
+      // The most connections each server has served at once so far: a step above it reaches threads that never ran.
+      const servedAtOnce = new WeakMap<RunningServer, number>();
       const results = await runOnOneServer(entry, plan.profile, args, group.jobs, async (server, job) => {
         const connections = connectionsOf(job.step);
         if (connections > limit.capacity) {
           // A hard limit known up front (memory for threads): the outcome, without a minute's wait.
           const shortfall = { served: limit.capacity, of: connections };
-          return { metrics: {}, loadBound: false, errorSamples: [`${model.name} can serve ${limit.capacity} at once here`], shortfall };
+          const reason = `${model.name}: ${limit.capacityReason ?? `${limit.capacity} connections at once at most here`}`;
+          return { metrics: {}, loadBound: false, errorSamples: [reason], shortfall };
         }
-        return runStep(server, entry, job.step, settings(run));
+        const fresh = connections > (servedAtOnce.get(server) ?? 0) ? limit.freshWarmupSeconds : 0;
+        servedAtOnce.set(server, Math.max(connections, servedAtOnce.get(server) ?? 0));
+        return runStep(server, entry, job.step, settings(run, fresh));
       });
       for (const { job, sample } of results) {
         const full = { run, ...sample };

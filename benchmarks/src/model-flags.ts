@@ -10,6 +10,14 @@ export interface ModelLimit {
   readonly args: readonly string[];
   /** Connections the model can serve at once on this machine with those flags. */
   readonly capacity: number;
+  /** Why no more than `capacity`, for the `served X of N` outcome. */
+  readonly capacityReason?: string;
+  /**
+   * Warmup at least this long for a step that holds more connections than any step before it on
+   * the same server: its extra connections go to threads that have never served (prestarted at
+   * boot, so no slow ready phase shows how cold they are). 0: the model warms as it serves.
+   */
+  readonly freshWarmupSeconds: number;
 }
 
 /** A blocking handler thread is a V8 isolate with core loaded: ~14 MiB RSS (apps/blocking/README.md). */
@@ -18,6 +26,12 @@ const BLOCKING_THREAD_BYTES = 16 * 1024 * 1024;
 const BLOCKING_MAX_THREADS = 10_000;
 /** Threads blocking starts before its listening line at most: the 100-connection steps' worth, with headroom. */
 const BLOCKING_PRESTART_MAX = 128;
+/**
+ * Each handler thread is its own V8 isolate that compiles its own code from its own share of the
+ * traffic: the quick bench's 0.25 s warmup measured 100 of them still interpreting (echo at 100
+ * connections about 0.09 of event-loop's, against 0.16 once warm: apps/blocking/README.md).
+ */
+const BLOCKING_FRESH_WARMUP_SECONDS = 3;
 /** A step's load may hold a connection or two beyond its count (fanout's publisher): threads for them too. */
 const HEADROOM = 8;
 
@@ -37,11 +51,16 @@ const RULES: Readonly<Record<string, LimitRule>> = {
     // The prethreaded server: the step's threads load at boot (~90 ms each), not in its ready phase;
     // at most BLOCKING_PRESTART_MAX, so a 1000-connection step does not hold the boot for a minute and more.
     const prestart = Math.min(connections, limit, BLOCKING_PRESTART_MAX);
-    return { args: ['--threads', String(limit), '--prestart', String(prestart)], capacity: limit };
+    return {
+      args: ['--threads', String(limit), '--prestart', String(prestart)],
+      capacity: limit,
+      capacityReason: `${limit} threads at most here: ${BLOCKING_THREAD_BYTES / 1024 / 1024} MiB each within half of the RAM`,
+      freshWarmupSeconds: BLOCKING_FRESH_WARMUP_SECONDS,
+    };
   },
 };
 
 export function modelLimit(model: string, connections: number): ModelLimit {
   const rule = RULES[model];
-  return rule === undefined ? { args: [], capacity: Number.POSITIVE_INFINITY } : rule(connections);
+  return rule === undefined ? { args: [], capacity: Number.POSITIVE_INFINITY, freshWarmupSeconds: 0 } : rule(connections);
 }

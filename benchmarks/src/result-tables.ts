@@ -96,7 +96,7 @@ export function flagsOf(row: StepResult): string {
   ).length;
   if (silentRuns > 0 && hasReplies(row)) flags.push(`${silentRuns} run${silentRuns === 1 ? '' : 's'} without replies`);
   const longest = Math.max(0, ...row.runs.map((run) => run.warmupSeconds ?? 0));
-  if (longest > 0) flags.push(`warmup ${longest}s (slow ready)`);
+  if (longest > 0) flags.push(`warmup ${longest}s (cold threads)`);
   if (keptRuns(row) > 0 && keptRuns(row) < MIN_TRUSTED_RUNS) flags.push(`${keptRuns(row)} run${keptRuns(row) === 1 ? '' : 's'}`);
   if (row.loadBound) flags.push('load-bound');
   if (!row.cleanExit) flags.push('unclean exit');

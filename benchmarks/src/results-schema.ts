@@ -43,7 +43,7 @@ export interface RunSample {
   readonly shortfall?: Served;
   /** Left out of the medians: a row that was re-run keeps the runs that agree best. */
   readonly outlier?: boolean;
-  /** The warmup this run got, when a slow ready phase made it longer than planned (new threads are cold). */
+  /** The warmup this run got, when a slow ready phase or threads that never served made it longer than planned (new threads are cold). */
   readonly warmupSeconds?: number;
   /** The load generator's seconds (warmup and measured), for the timeline chart. */
   readonly timeline?: readonly TimelineSecond[];

@@ -29,6 +29,8 @@ export interface StepSettings {
   readonly profile: CpuProfile;
   /** Also run autocannon on HTTP steps, as the cross-check of the measured client. */
   readonly crossCheck: boolean;
+  /** The step puts threads to work that have never served: its warmup is at least this (`ModelLimit.freshWarmupSeconds`). */
+  readonly freshWarmupSeconds?: number;
 }
 
 export interface StepOutcome {
@@ -38,7 +40,7 @@ export interface StepOutcome {
   /** The ready phase left connections unserved: no load ran. */
   readonly shortfall?: Served;
   readonly timeline?: readonly TimelineSecond[];
-  /** The warmup this run got, when a slow ready phase made it longer than planned. */
+  /** The warmup this run got, when a slow ready phase or threads that never served made it longer than planned. */
   readonly warmupSeconds?: number;
 }
 
@@ -51,9 +53,9 @@ const SETTLE_MS = 50;
  */
 const MAX_COLD_WARMUP_SECONDS = 3;
 
-/** The warmup a step gets: the planned one, or longer after a slow ready phase. */
-export function warmupAfterReady(plannedSeconds: number, readySeconds: number): number {
-  return Math.max(plannedSeconds, Math.min(readySeconds, MAX_COLD_WARMUP_SECONDS));
+/** The warmup a step gets: the planned one, or longer after a slow ready phase or on threads that never served. */
+export function warmupAfterReady(plannedSeconds: number, readySeconds: number, freshWarmupSeconds = 0): number {
+  return Math.max(plannedSeconds, Math.min(Math.max(readySeconds, freshWarmupSeconds), MAX_COLD_WARMUP_SECONDS));
 }
 
 /** A load generator this busy (share of the cores it may use) is the bottleneck, not the server. */
@@ -80,7 +82,7 @@ export async function runStep(server: RunningServer, model: ModelEntry, step: Sc
     };
   }
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-  settings = { ...planned, warmupSeconds: warmupAfterReady(planned.warmupSeconds, ready.seconds) };
+  settings = { ...planned, warmupSeconds: warmupAfterReady(planned.warmupSeconds, ready.seconds, planned.freshWarmupSeconds) };
   timing = { duration: settings.durationSeconds, warmup: settings.warmupSeconds };
   const sampler = new TreeSampler(server.pid);
   sampler.start();

@@ -219,6 +219,9 @@ describe('a run without replies', () => {
     expect(warmupAfterReady(0.25, 0.02)).toBe(0.25);
     expect(warmupAfterReady(0.25, 1.5)).toBe(1.5);
     expect(warmupAfterReady(0.25, 7)).toBe(3);
+    // Threads prestarted at boot answer the ready phase at once, yet are as cold: the model's fresh-thread warmup.
+    expect(warmupAfterReady(0.25, 0.02, 3)).toBe(3);
+    expect(warmupAfterReady(2, 0.02, 0)).toBe(2);
   });
 });
 
