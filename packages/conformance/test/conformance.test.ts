@@ -859,6 +859,17 @@ describe.each(variants)('$name', (variant: ModelVariant & { name: string }) => {
   });
 
   describe('errors and close behaviour', () => {
+    it('without --files: LIST, GET, PUT are UNKNOWN_COMMAND and /files/ is 404 (test/files.test.ts runs the file service)', async () => {
+      const client = await clients.binary();
+      expect(show(await client.request({ command: 'LIST' }))).toBe('ERR UNKNOWN_COMMAND');
+      expect(show(await client.request({ command: 'GET', name: 'notes.txt' }))).toBe('ERR UNKNOWN_COMMAND');
+      const text = await clients.text();
+      expect(textCode(await text.request('list'))).toBe('ERR UNKNOWN_COMMAND');
+      const web = await clients.http();
+      expect((await web.request(httpRequestText('GET', '/files/'))).status).toBe(404);
+      expect((await web.request(httpRequestText('PUT', '/files/a', { body: 'x' }))).status).toBe(404);
+    });
+
     it('answers a frame of length 0 ERR BAD_FRAME, then closes', async () => {
       const client = await clients.binary();
       client.write(Buffer.from([0, 0, 0, 0]));
