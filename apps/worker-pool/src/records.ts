@@ -27,8 +27,12 @@ export const Op = {
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
-/** op u8, connection id u32, value u32 (DATA: payload length, then the payload). */
-const HEADER = 9;
+/**
+ * op u8, connection id f64, value u32 (DATA: payload length, then the payload). The id is a
+ * double: with `--hub`, the Nth server on a Redis numbers its connections from (N - 1) * 10^9 + 1,
+ * past a u32 from the sixth server on (every integer below 2^53 is exact).
+ */
+const HEADER = 13;
 
 /** Collects records until `take`, which packs them into one fresh, transferable buffer. */
 export class RecordBatch {
@@ -77,8 +81,8 @@ export class RecordBatch {
     let at = 0;
     for (let i = 0; i < this.ops.length; i++) {
       packed[at] = this.ops[i] as Op;
-      packed.writeUInt32BE(this.ids[i] as number, at + 1);
-      packed.writeUInt32BE(this.values[i] as number, at + 5);
+      packed.writeDoubleBE(this.ids[i] as number, at + 1);
+      packed.writeUInt32BE(this.values[i] as number, at + 9);
       at += HEADER;
       const parts = this.payloads[i];
       if (parts !== undefined) {
@@ -104,8 +108,8 @@ export function readRecords(packed: ArrayBuffer, each: (op: Op, id: number, valu
   let at = 0;
   while (at + HEADER <= bytes.length) {
     const op = bytes[at] as Op;
-    const id = bytes.readUInt32BE(at + 1);
-    const value = bytes.readUInt32BE(at + 5);
+    const id = bytes.readDoubleBE(at + 1);
+    const value = bytes.readUInt32BE(at + 9);
     at += HEADER;
     if (op === Op.DATA) {
       each(op, id, value, bytes.subarray(at, at + value));

@@ -85,6 +85,20 @@ export class RedisProcess {
     }
   }
 
+  /** Sends one command (inline, so its arguments hold no spaces) and resolves with Redis's reply line. */
+  command(...words: readonly string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = net.createConnection({ host: '127.0.0.1', port: this.port });
+      socket.setTimeout(2000, () => socket.destroy(new Error(`redis-server on ${this.port} did not answer ${words[0]}`)));
+      socket.once('error', reject);
+      socket.once('connect', () => socket.write(`${words.join(' ')}\r\n`));
+      socket.once('data', (chunk) => {
+        socket.destroy();
+        resolve(chunk.toString('latin1').trimEnd());
+      });
+    });
+  }
+
   /** SIGKILL (Redis "dies"), and waits for the exit. */
   async kill(): Promise<void> {
     const child = this.child;

@@ -230,3 +230,31 @@ describe.each(PAIRS)('--hub, $name: two servers on one Redis', (pair) => {
     await late.stop();
   });
 });
+
+describe('--hub, servers started after many others on one Redis', () => {
+  let redis: RedisProcess;
+  beforeAll(async () => {
+    redis = await RedisProcess.start();
+    // As if 20 servers had started on this Redis before: the next numbers its connections from 20 * 10^9 + 1, past a u32.
+    await redis.command('SET', 'echoplex:servers', '20');
+  });
+  afterAll(async () => {
+    await killAllServers();
+    await redis?.stop();
+  });
+
+  it.each(
+    [HUB_MODELS.workerPool, HUB_MODELS.prefork, HUB_MODELS.perConnection, HUB_MODELS.blocking].map((run) => ({ ...run, name: named(run) })),
+  )('$name serves connections numbered past 2^32, and their guest nicks', async ({ model, flags }) => {
+    const server = await startServer(model, [...flags, '--hub', redis.url, '--idle-timeout', '0']);
+    const client = await TextClient.open(server.target);
+    expect(await client.request('PING past')).toBe('PONG past');
+    const info = JSON.parse((await client.request('INFO')).slice('INFO '.length)) as Record<string, unknown>;
+    expect(info.connectionId).toBeGreaterThan(2 ** 32);
+    expect(info.nick).toBe(`guest-${info.connectionId}`);
+    expect(await client.request('JOIN big')).toBe('OK JOIN big');
+    expect(await client.request('WHO')).toBe(`WHO big ${info.nick}`);
+    client.end();
+    await server.stop();
+  });
+});
