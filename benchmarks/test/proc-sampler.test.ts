@@ -12,15 +12,17 @@ describe('parseStat', () => {
 
 describe('TreeSampler', () => {
   it('sums a child and its grandchild: processes, threads, RSS and CPU', async () => {
-    // The child spawns a grandchild that spins for a while; both are in the tree.
+    // The child spawns a grandchild that spins for a while, and lives as long as it does; both are in the tree.
     const script = `
       const { spawn } = require('node:child_process');
       spawn(process.execPath, ['-e', 'const end = Date.now() + 1500; while (Date.now() < end) {}'], { stdio: 'inherit' });
-      setTimeout(() => {}, 1700);
     `;
     const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
     const sampler = new TreeSampler(child.pid as number, 50);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Until the grandchild is up (a loaded machine takes longer than an idle one to start two node processes).
+    for (let waited = 0; (sampleTree(child.pid as number)?.processes ?? 0) < 2 && waited < 5000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     sampler.start();
     const snapshot = sampleTree(child.pid as number);
     await new Promise((resolve) => setTimeout(resolve, 800));
