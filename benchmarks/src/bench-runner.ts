@@ -77,9 +77,11 @@ export async function runBench(plan: BenchPlan): Promise<BenchResults> {
     ...(freshWarmupSeconds > 0 && { freshWarmupSeconds }),
   });
   const runJobs = async (run: number, model: ModelEntry, jobs: readonly Job[], allJobs: readonly Job[]): Promise<void> => {
-    const limit = modelLimit(model.name, Math.max(...allJobs.map((job) => connectionsOf(job.step))));
-    // Steps that start the model otherwise (a step's `servers`: a cluster on Redis, `--udp`) get their own start.
+    // Steps that start the model otherwise (a step's `servers`: a cluster on Redis, `--udp`) get their own start,
+    // with the flags for the largest step of theirs (a re-run's too: of all the group's steps, not just the one re-run).
     for (const group of groupByServers(jobs)) {
+      const sameServers = allJobs.filter((job) => job.step.servers?.key === group.servers?.key);
+      const limit = modelLimit(model.name, Math.max(...sameServers.map((job) => connectionsOf(job.step))));
       const { entry, args } = group.servers?.launch(model, limit.args) ?? { entry: model, args: limit.args };
       // The most connections each server has served at once so far: a step above it reaches threads that never ran.
       const servedAtOnce = new WeakMap<RunningServer, number>();
