@@ -49,6 +49,8 @@ export abstract class ChildPool {
   /** Counters of children gone, so totals do not go backwards. */
   private readonly retired = new RetiredStats();
   private readonly view: ViewRelay;
+  /** Children whose channel from the parent is backed up: while there is one, every child holds reading its sockets. */
+  private readonly backlogged = new Set<ForkedChild>();
 
   constructor(protected readonly options: PoolOptions) {
     this.view = new ViewRelay(options.services.view);
@@ -152,9 +154,13 @@ export abstract class ChildPool {
   }
 
   protected fork(): ForkedChild {
-    const child = new ForkedChild(this.options.child, this.options.services.relay, this.view);
+    const child = new ForkedChild(this.options.child, this.options.services.relay, this.view, (which, backlogged) =>
+      this.backlogChanged(which, backlogged),
+    );
     this.children.add(child);
+    if (this.backlogged.size > 0) child.holdReading(true);
     void child.exited.then((exit) => {
+      this.backlogChanged(child, false);
       this.children.delete(child);
       this.retired.add(exit.stats);
       if (!this.stopping && (exit.code !== 0 || exit.signal !== null)) {
@@ -163,6 +169,15 @@ export abstract class ChildPool {
       this.childExited(child, exit);
     });
     return child;
+  }
+
+  /** The first child backed up holds every child's reading; the last one drained releases it. */
+  private backlogChanged(child: ForkedChild, backlogged: boolean): void {
+    const wasHeld = this.backlogged.size > 0;
+    if (backlogged) this.backlogged.add(child);
+    else this.backlogged.delete(child);
+    const held = this.backlogged.size > 0;
+    if (held !== wasHeld) for (const each of this.children) each.holdReading(held);
   }
 
   /** Stops handing out sockets, tells every child to drain, and kills what is left at the deadline. */

@@ -5,7 +5,16 @@
  * flow-controlled: while the parent lags behind what we send, our sockets are not read.
  */
 import { Socket } from 'node:net';
-import { type HubCall, isViewMessage, RemoteHub, RemoteView, refusalBytes, ServerStats } from '@echoplex/core';
+import {
+  HUB_BATCH_BYTES,
+  type HubCall,
+  hubCallBytes,
+  isViewMessage,
+  RemoteHub,
+  RemoteView,
+  refusalBytes,
+  ServerStats,
+} from '@echoplex/core';
 import { closeLingering, loopFileStore, OUTPUT_HIGH_WATER, SocketSessions } from '@echoplex/core/node';
 import { type ChildConfig, isToChild, type ToParent } from './ipc.js';
 
@@ -19,14 +28,20 @@ const stats = new ServerStats();
 const sockets = new Set<Socket>();
 /** Sockets the relay paused (and only those: a socket paused for its own unread output stays with its session). */
 const pausedByRelay = new Set<Socket>();
-let relayBacklogged = false;
+/** Our channel to the parent is backed up: what our sockets send would pile up in it. */
+let channelBacklogged = false;
+/** The parent's channel to some child is backed up (it said 'hold'): what our sockets send would pile up there. */
+let heldByParent = false;
+const relayHeld = (): boolean => channelBacklogged || heldByParent;
 
 /** Hub calls of this turn (a publisher's SAYs of one read): they cross in one message, sent before anything else. */
 const hubCalls: HubCall[] = [];
+let hubCallsBytes = 0;
 let hubFlushQueued = false;
 
 function flushHubCalls(): void {
   hubFlushQueued = false;
+  hubCallsBytes = 0;
   if (hubCalls.length > 0) sendNow({ kind: 'hub', calls: hubCalls.splice(0) });
 }
 
@@ -43,14 +58,19 @@ function sendNow(message: ToParent, sent?: () => void): void {
   // false: the channel's write queue is over Node's threshold. Its callback runs once this message is written.
   const flowing = process.send(message, undefined, undefined, () => {
     sent?.();
-    if (!flowing) relayDrained();
+    if (!flowing && channelBacklogged) {
+      channelBacklogged = false;
+      releaseReading();
+    }
   });
-  if (!flowing && !relayBacklogged) pauseForRelay();
+  if (!flowing && !channelBacklogged) {
+    channelBacklogged = true;
+    holdReading();
+  }
 }
 
-/** A fast sender's SAYs must wait in its socket, not pile up in this child's IPC queue. */
-function pauseForRelay(): void {
-  relayBacklogged = true;
+/** A fast sender's SAYs must wait in its socket, not pile up in an IPC queue (ours to the parent, or the parent's to a child). */
+function holdReading(): void {
   for (const socket of sockets) {
     if (socket.isPaused()) continue;
     socket.pause();
@@ -58,9 +78,8 @@ function pauseForRelay(): void {
   }
 }
 
-function relayDrained(): void {
-  if (!relayBacklogged) return;
-  relayBacklogged = false;
+function releaseReading(): void {
+  if (relayHeld()) return;
   for (const socket of pausedByRelay) {
     // Still over its output mark: its session paused it meanwhile, and resumes it on 'drain'.
     if (!socket.destroyed && socket.writableLength <= OUTPUT_HIGH_WATER) socket.resume();
@@ -76,6 +95,8 @@ const view = new RemoteView(
 
 const hub = new RemoteHub((call) => {
   hubCalls.push(call);
+  hubCallsBytes += hubCallBytes(call);
+  if (hubCallsBytes >= HUB_BATCH_BYTES) return flushHubCalls();
   if (hubFlushQueued) return;
   hubFlushQueued = true;
   setImmediate(flushHubCalls);
@@ -135,7 +156,7 @@ function serve(socket: Socket, id: number, busy: boolean, waitedMs: number): voi
     pausedByRelay.delete(socket);
   });
   sessions.serve(socket, id, busy);
-  if (relayBacklogged && !socket.isPaused()) {
+  if (relayHeld() && !socket.isPaused()) {
     socket.pause();
     pausedByRelay.add(socket);
   }
@@ -176,6 +197,14 @@ process.on('message', (message: unknown, handle: unknown) => {
       break;
     case 'drain':
       void drain(message.timeoutMs);
+      break;
+    case 'hold':
+      heldByParent = true;
+      holdReading();
+      break;
+    case 'release':
+      heldByParent = false;
+      releaseReading();
       break;
   }
 });

@@ -37,11 +37,17 @@ export class ForkedChild {
   private readonly process: ChildProcess;
   private readonly channel: HubChannel;
   private readonly view: ViewChannel;
+  /** The channel to the child backed up (a send returned false), until every message sent is written. */
+  private backlogged = false;
+  /** Messages sent and not yet written to the channel. */
+  private unwritten = 0;
 
   constructor(
     config: ChildConfig,
     private readonly relay: HubRelay,
     view: ViewRelay,
+    /** The channel to the child backed up, or drained: while one is, the pool has every child hold reading. */
+    private readonly onBacklog: (child: ForkedChild, backlogged: boolean) => void,
   ) {
     this.process = fork(CHILD_ENTRY, [JSON.stringify(config)], { serialization: 'json' });
     this.pid = this.process.pid ?? -1;
@@ -114,6 +120,11 @@ export class ForkedChild {
     this.send({ kind: 'drain', timeoutMs });
   }
 
+  /** Stop reading your sockets (on), or read them again: another child's channel is backed up, or none is now. */
+  holdReading(on: boolean): void {
+    this.send({ kind: on ? 'hold' : 'release' });
+  }
+
   kill(): void {
     if (this.alive) this.process.kill('SIGKILL');
   }
@@ -133,7 +144,23 @@ export class ForkedChild {
     }
   }
 
+  /**
+   * Pushes for a room come as fast as any member anywhere sends: when the child reads them
+   * slower (false: Node's queue for the channel is over its mark), the senders are held until
+   * the queue is empty again, so it stays bounded (and holds do not flap at the mark).
+   */
   private send(message: ToChild): void {
-    if (this.alive && this.process.connected) this.process.send(message);
+    if (!this.alive || !this.process.connected) return;
+    this.unwritten += 1;
+    const flowing = this.process.send(message, undefined, undefined, () => {
+      this.unwritten -= 1;
+      if (this.unwritten > 0 || !this.backlogged) return;
+      this.backlogged = false;
+      this.onBacklog(this, false);
+    });
+    if (!flowing && !this.backlogged) {
+      this.backlogged = true;
+      this.onBacklog(this, true);
+    }
   }
 }

@@ -20,7 +20,10 @@ export type ToChild =
   | { readonly kind: 'hub'; readonly event: HubEvent }
   /** INFO and /metrics answered, or counters asked for: core's server-view messages. */
   | ViewFromParent
-  | { readonly kind: 'drain'; readonly timeoutMs: number };
+  | { readonly kind: 'drain'; readonly timeoutMs: number }
+  /** The parent's channel to some child is backed up: stop reading your sockets until 'release'. */
+  | { readonly kind: 'hold' }
+  | { readonly kind: 'release' };
 
 /** Child to parent. */
 export type ToParent =
@@ -37,7 +40,7 @@ export type ToParent =
 const hasKind = (message: unknown): message is { kind: string } =>
   typeof message === 'object' && message !== null && typeof (message as { kind?: unknown }).kind === 'string';
 
-const TO_CHILD_KINDS = new Set(['connection', 'hub', 'info', 'metrics', 'stats', 'drain']);
+const TO_CHILD_KINDS = new Set(['connection', 'hub', 'info', 'metrics', 'stats', 'drain', 'hold', 'release']);
 const TO_PARENT_KINDS = new Set(['ready', 'hub', 'released', 'info', 'metrics', 'stats', 'exiting']);
 
 export const isToChild = (message: unknown): message is ToChild => hasKind(message) && TO_CHILD_KINDS.has(message.kind);

@@ -38,6 +38,26 @@ const toWire = <T>(result: HubResult<T>): WireResult<T> =>
 const fromWire = <T>(result: WireResult<T>): HubResult<T> =>
   result.ok ? result : { ok: false, error: new ProtocolError(result.code, result.message) };
 
+/**
+ * A worker or child sends the hub calls of one turn in one message, but no more than this
+ * many bytes of them: the pushes they become reach another worker or child as one event,
+ * whose whole output waits for one write, and over --max-outbound (1 MiB by default) that
+ * would cut, as SLOW_CONSUMER, a member that reads everything as fast as it comes.
+ */
+export const HUB_BATCH_BYTES = 64 * 1024;
+
+/** What a call weighs against HUB_BATCH_BYTES: its text, or a few bytes. */
+export const hubCallBytes = (call: HubCall): number => (call.op === 'say' || call.op === 'post' ? call.text.length : 0) + 32;
+
+const pushBytes = (push: Push): number => push.room.length + push.nick.length + (push.kind === 'MSG' ? push.text.length : 0) + 16;
+
+/** About the output an event's pushes become (bytes times members), so a relay can bound the pushes in flight to a worker; 0 for results and availability. */
+export function hubEventBytes(event: HubEvent): number {
+  if (event.op === 'push') return pushBytes(event.push) * event.to.length;
+  if (event.op === 'pushes') return event.pushes.reduce((sum, { to, push }) => sum + pushBytes(push) * to.length, 0);
+  return 0;
+}
+
 /** The client side: a Hub whose authority is at the other end of `send`. Feed it every `HubEvent` through `receive`. */
 export class RemoteHub implements Hub {
   private nextCall = 1;
