@@ -4,7 +4,7 @@
  * a hundred 64-byte ECHOs cost one postMessage instead of a hundred.
  */
 
-/** What a record says. Main -> worker: OPEN..WRITTEN; worker -> main: DATA, CLOSE, CONSUMED, PAUSE, RESUME. */
+/** What a record says. Main -> worker: OPEN..WRITTEN; worker -> main: DATA, CLOSE, CONSUMED, PAUSE, RESUME, TAKEN. */
 export const Op = {
   /** A connection was accepted; `value` is 1 when it is over `--max-connections` (busy). */
   OPEN: 1,
@@ -24,6 +24,8 @@ export const Op = {
   PAUSE: 8,
   /** Read the socket again. */
   RESUME: 9,
+  /** The worker delivered hub pushes weighing `value` (hubEventBytes); id 0. Their output is in the records before it. */
+  TAKEN: 10,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 

@@ -10,6 +10,11 @@ import { Op } from './records.js';
 /** Bytes read and not yet taken by the worker's session, before the socket stops being read. */
 export const READ_WINDOW = 256 * 1024;
 
+/** Whether every socket of the pool stops being read: a worker has too many pushes in flight to it. */
+export interface ReadHold {
+  readonly held: boolean;
+}
+
 /** Where a relayed socket sends its records: the owning worker. */
 export interface RecordSink {
   send(op: Op, id: number, value?: number): void;
@@ -31,6 +36,7 @@ export class RelayedSocket {
     readonly id: number,
     busy: boolean,
     private readonly worker: RecordSink,
+    private readonly hold: ReadHold,
     private readonly onRelease: (connection: RelayedSocket) => void,
     private readonly onGone: (connection: RelayedSocket) => void,
   ) {
@@ -51,6 +57,8 @@ export class RelayedSocket {
       this.onRelease(this);
       this.onGone(this);
     });
+    // Accepted while the pool holds reading: it waits like the others.
+    this.updateReading();
   }
 
   /** A record from the worker for this connection. */
@@ -99,9 +107,14 @@ export class RelayedSocket {
     closeLingering(this.socket);
   }
 
+  /** The pool's hold changed. */
+  holdChanged(): void {
+    this.updateReading();
+  }
+
   private updateReading(): void {
     if (this.closing) return;
-    const read = !this.workerPaused && this.inflight < READ_WINDOW;
+    const read = !this.workerPaused && this.inflight < READ_WINDOW && !this.hold.held;
     if (read === this.reading) return;
     this.reading = read;
     if (read) this.socket.resume();

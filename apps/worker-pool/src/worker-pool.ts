@@ -5,12 +5,28 @@
  */
 import type { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { type HubChannel, type HubRelay, isViewMessage, RetiredStats, type ServerView, type StatsSnapshot } from '@echoplex/core';
+import {
+  type HubChannel,
+  type HubRelay,
+  hubEventBytes,
+  isViewMessage,
+  RetiredStats,
+  type ServerView,
+  type StatsSnapshot,
+} from '@echoplex/core';
 import { OpenSockets, type ViewChannel, ViewRelay } from '@echoplex/core/node';
 import type { Logger } from '@echoplex/core/server';
 import type { FromWorker, ToWorker, WorkerSetup } from './messages.js';
-import { type Op, RecordBatch, readRecords } from './records.js';
-import { type RecordSink, RelayedSocket } from './relayed-socket.js';
+import { Op, RecordBatch, readRecords } from './records.js';
+import { type ReadHold, type RecordSink, RelayedSocket } from './relayed-socket.js';
+
+/**
+ * Push bytes (hubEventBytes) sent to one worker and not yet delivered and handed back as
+ * output, over which every socket of the pool stops being read; read again under half of it.
+ * A room's pushes come as fast as its members anywhere send; a worker slower than that would
+ * otherwise queue them, in its port and in records on their way back, without bound.
+ */
+export const PUSH_WINDOW = 1024 * 1024;
 
 /** One live worker thread in a slot, and the connections it owns. */
 class PoolWorker implements RecordSink {
@@ -24,6 +40,8 @@ class PoolWorker implements RecordSink {
   /** The worker loaded its code and listens: if it dies before that, a replacement would too. */
   ready = false;
   dead = false;
+  /** Push bytes sent to the worker whose output has not come back yet (PUSH_WINDOW). */
+  pushesInFlight = 0;
   private readonly outgoing = new RecordBatch();
   private flushScheduled = false;
 
@@ -32,9 +50,16 @@ class PoolWorker implements RecordSink {
     private readonly relay: HubRelay,
     view: ViewRelay,
     private readonly logger: Logger,
+    private readonly onPushes: () => void,
   ) {
     this.thread = new Worker(new URL('./worker.js', import.meta.url), { workerData: setup });
-    this.channel = relay.connect((event) => this.post({ kind: 'hub', event }));
+    this.channel = relay.connect((event) => {
+      const bytes = hubEventBytes(event);
+      this.post({ kind: 'hub', event });
+      if (bytes === 0 || this.dead) return;
+      this.pushesInFlight += bytes;
+      this.onPushes();
+    });
     this.view = view.connect((message) => this.post(message));
     this.thread.on('message', (message: FromWorker) => this.onMessage(message));
   }
@@ -79,7 +104,11 @@ class PoolWorker implements RecordSink {
         this.ready = true;
         return;
       case 'records':
-        readRecords(message.packed, (op, id, value, payload) => this.connections.get(id)?.receive(op, value, payload));
+        readRecords(message.packed, (op, id, value, payload) => {
+          if (op !== Op.TAKEN) return this.connections.get(id)?.receive(op, value, payload);
+          this.pushesInFlight -= value;
+          this.onPushes();
+        });
         return;
       case 'hub':
         try {
@@ -106,6 +135,8 @@ export class WorkerPool {
   /** Counters of workers that died, as last reported, so totals do not go backwards. */
   private readonly retired = new RetiredStats();
   private readonly view: ViewRelay;
+  /** Every socket's reading, held while a worker has over PUSH_WINDOW of pushes in flight. */
+  private readonly hold: { held: boolean } = { held: false };
 
   constructor(
     size: number,
@@ -142,6 +173,7 @@ export class WorkerPool {
       id,
       busy,
       worker,
+      this.hold satisfies ReadHold,
       (released) => worker.serving.delete(released),
       (gone) => {
         worker.connections.delete(gone.id);
@@ -177,8 +209,18 @@ export class WorkerPool {
     return best;
   }
 
+  /** Holds every socket's reading once a worker is over PUSH_WINDOW, releases it once all are under half. */
+  private pushesChanged(): void {
+    let most = 0;
+    for (const worker of this.slots) if (!worker.dead) most = Math.max(most, worker.pushesInFlight);
+    const held = this.hold.held ? most >= PUSH_WINDOW / 2 : most > PUSH_WINDOW;
+    if (held === this.hold.held) return;
+    this.hold.held = held;
+    for (const connection of this.open) connection.holdChanged();
+  }
+
   private start(index: number): PoolWorker {
-    const worker = new PoolWorker(this.setup(index), this.relay, this.view, this.logger);
+    const worker = new PoolWorker(this.setup(index), this.relay, this.view, this.logger, () => this.pushesChanged());
     worker.thread.on('error', (error) => this.logger.error({ err: error, worker: index }, 'worker crashed'));
     worker.thread.on('exit', (code) => this.replace(worker, code));
     return worker;
@@ -188,6 +230,8 @@ export class WorkerPool {
   private replace(worker: PoolWorker, code: number): void {
     worker.dead = true;
     worker.view.close();
+    // Its pushes in flight will never come back: they no longer hold anyone.
+    this.pushesChanged();
     this.retired.add(worker.view.lastSnapshot);
     for (const connection of worker.connections.values()) connection.orphan();
     this.relay.disconnect(worker.channel);

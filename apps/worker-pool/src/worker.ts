@@ -4,7 +4,18 @@
  * WORK included, runs here, so a busy worker holds up only its own connections.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { type HubCall, isViewMessage, RemoteHub, RemoteView, ServerStats, Session, type SessionTransport } from '@echoplex/core';
+import {
+  HUB_BATCH_BYTES,
+  type HubCall,
+  hubCallBytes,
+  hubEventBytes,
+  isViewMessage,
+  RemoteHub,
+  RemoteView,
+  ServerStats,
+  Session,
+  type SessionTransport,
+} from '@echoplex/core';
 import { IdleTimer, loopFileStore, OUTPUT_HIGH_WATER } from '@echoplex/core/node';
 import { FAULT_TRIGGERS, type FromWorker, type ToWorker, type WorkerSetup } from './messages.js';
 import { Op, RecordBatch, readRecords } from './records.js';
@@ -18,6 +29,7 @@ const servedBy = `worker ${setup.index}`;
 const outgoing = new RecordBatch();
 /** Hub calls not yet sent: those made one after another cross in one message (a publisher's SAYs of one read). */
 const hubCalls: HubCall[] = [];
+let hubCallsBytes = 0;
 let flushScheduled = false;
 
 /** Sends the records gathered in this turn of the event loop as one transferred buffer. */
@@ -28,6 +40,7 @@ function flushRecords(): void {
 }
 
 function flushHubCalls(): void {
+  hubCallsBytes = 0;
   if (hubCalls.length === 0) return;
   port.postMessage({ kind: 'hub', calls: hubCalls.splice(0) } satisfies FromWorker);
 }
@@ -65,7 +78,9 @@ function post(message: FromWorker): void {
 const hub = new RemoteHub((call) => {
   flushRecords();
   hubCalls.push(call);
-  scheduleFlush();
+  hubCallsBytes += hubCallBytes(call);
+  if (hubCallsBytes >= HUB_BATCH_BYTES) flushHubCalls();
+  else scheduleFlush();
 });
 
 /** INFO and /metrics are the whole server's: the main thread answers them. */
@@ -191,9 +206,18 @@ port.on('message', (message: ToWorker) => {
     case 'records':
       readRecords(message.packed, onRecord);
       return;
-    case 'hub':
+    case 'hub': {
       hub.receive(message.event);
+      // After the output they made: the main thread counts the pushes it sent us until it has read that output.
+      const bytes = hubEventBytes(message.event);
+      if (bytes > 0) {
+        queueMicrotask(() => {
+          addRecord(Op.TAKEN, 0, bytes);
+          scheduleFlush();
+        });
+      }
       return;
+    }
     case 'shutdown':
       for (const connection of connections.values()) connection.session.shutdown();
       return;
