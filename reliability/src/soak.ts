@@ -53,6 +53,7 @@ export async function checkSoak(server: RunningServer, options: SoakOptions): Pr
   let echoSent = 0;
   let echoAnswered = 0;
   let echoWrong = 0;
+  let firstWrong: string | undefined;
   const echoLoop = async (index: number): Promise<void> => {
     const connection = await RawConnection.open(server.target);
     for (let i = 0; performance.now() < endAt; i++) {
@@ -63,6 +64,7 @@ export async function checkSoak(server: RunningServer, options: SoakOptions): Pr
       if (line === `ECHO ${payload}`) echoAnswered += 1;
       else {
         echoWrong += 1;
+        firstWrong ??= line === undefined ? 'no reply within 5 s' : line.slice(0, 80);
         break;
       }
     }
@@ -114,6 +116,7 @@ export async function checkSoak(server: RunningServer, options: SoakOptions): Pr
       echoSent,
       lostEcho,
       echoWrong,
+      ...(firstWrong === undefined ? {} : { firstWrong }),
       chatExpected: expectedHeard,
       lostChat,
       startRssMiB: round(rss.firstMiB),

@@ -134,7 +134,12 @@ export async function runVariant(
   );
   await run('slow-reader', () =>
     withServer(variant, [], (server) =>
-      checkSlowReader(server, { messages: sizes.fastSenderMessages, messageBytes: 32 * 1024, growthBoundMiB: 64 }),
+      checkSlowReader(server, {
+        messages: sizes.fastSenderMessages,
+        messageBytes: 32 * 1024,
+        growthBoundMiB: 160,
+        workIterations: 1_000_000,
+      }),
     ),
   );
   await run('fuzz', () =>
