@@ -1,6 +1,6 @@
 /** A server under probe: started through the conformance suite's server-process, with its memory sampled while a check runs. */
 import { readdirSync, readFileSync } from 'node:fs';
-import { processTreeRssBytes, type RunningServer, startServer } from '@echoplex/conformance';
+import { type RunningServer, startServer } from '@echoplex/conformance';
 import type { Variant } from './variants.js';
 import { MIB } from './wire.js';
 
@@ -14,9 +14,42 @@ export async function withServer<T>(variant: Variant, flags: readonly string[], 
   }
 }
 
-/** Samples the server's process-tree RSS every `everyMs` until stopped. */
+/** What a server's process tree holds in memory now. */
+export interface TreeMemory {
+  /** The root's RSS plus each descendant's private pages (USS): what the tree takes from the machine. */
+  readonly bytes: number;
+  /** Every process's RSS summed, as `ps` would add them: counts the pages they share once per process. */
+  readonly rssSumBytes: number;
+}
+
+const smapsField = (text: string, name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(text)?.[1] ?? 0) * 1024;
+
+/**
+ * The root's RSS, plus only the private pages of each descendant (a forked child). Every
+ * Node process maps the same node binary and libraries, and the pages of them it touched
+ * (~41 MiB in a prefork child at rest, of its 52 MiB RSS) are the same physical pages in
+ * every process: summing RSS counts them once per process. A child costs the machine its
+ * private pages (~11 MiB at rest); the root's RSS counts the shared ones once.
+ */
+export function treeMemory(rootPid: number): TreeMemory {
+  let bytes = 0;
+  let rssSumBytes = 0;
+  for (const pid of [rootPid, ...descendantPids(rootPid)]) {
+    try {
+      const smaps = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      const rss = smapsField(smaps, 'Rss');
+      rssSumBytes += rss;
+      bytes += pid === rootPid ? rss : smapsField(smaps, 'Private_Clean') + smapsField(smaps, 'Private_Dirty');
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return { bytes, rssSumBytes };
+}
+
+/** Samples the server's tree memory (treeMemory) every `everyMs` until stopped. */
 export class RssSampler {
-  readonly samples: { readonly atMs: number; readonly bytes: number }[] = [];
+  readonly samples: { readonly atMs: number; readonly bytes: number; readonly rssSumBytes: number }[] = [];
   private readonly timer: NodeJS.Timeout;
   private readonly startedAt = performance.now();
 
@@ -29,9 +62,9 @@ export class RssSampler {
   }
 
   sample(): number {
-    const bytes = processTreeRssBytes(this.pid);
-    this.samples.push({ atMs: performance.now() - this.startedAt, bytes });
-    return bytes;
+    const memory = treeMemory(this.pid);
+    this.samples.push({ atMs: performance.now() - this.startedAt, ...memory });
+    return memory.bytes;
   }
 
   stop(): void {
@@ -45,6 +78,11 @@ export class RssSampler {
 
   get peakMiB(): number {
     return Math.max(0, ...this.samples.map((sample) => sample.bytes)) / MIB;
+  }
+
+  /** The peak of every process's RSS summed (shared pages counted once per process). */
+  get peakRssSumMiB(): number {
+    return Math.max(0, ...this.samples.map((sample) => sample.rssSumBytes)) / MIB;
   }
 
   get lastMiB(): number {

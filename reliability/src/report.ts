@@ -92,10 +92,13 @@ export function renderReport(results: readonly VariantResults[], checks: readonl
   lines.push('## What each check does and requires');
   lines.push('');
   lines.push(
+    "- **Memory** is the server tree's: the RSS of the process started, plus the private pages (USS) of each child it forked. Every Node process maps the same node binary and libraries, and what it touched of them (~41 MiB of a prefork child's 52 MiB at rest) is the same physical memory in each: summing RSS over a tree counts it once per process. Summed that way a resting prefork tree (parent and two children) 'holds' ~176 MiB, while it takes ~95 MiB from the machine (parent 70-76 MiB RSS, each child ~11 MiB private). For one process, with or without threads, the two are the same. The slowloris figures show the RSS sum beside it (peakRssSumMiB).",
+  );
+  lines.push(
     '- **HTTP refusals**: a negative chunk size, a header line without a colon, whitespace before a colon, HTTP/1.1 without Host, chunk sizes `zz` and `5zz`, and the smuggling family (Content-Length with Transfer-Encoding, two Content-Lengths, `chunked, identity`, obs-fold): each answered 400 and closed within 2 s, a fresh PING answered within 1 s after each, RSS under 200 MiB.',
   );
   lines.push(
-    '- **slowloris**: every slow connection cut (or refused at connect) within --idle-timeout + 3 s of its connect; fresh PINGs every 0.4 s all answered (PONG or ERR BUSY) within 1 s; RSS under a bound: 200 MiB for the models whose connections cost no thread or process (event-loop, worker-pool, coroutine), 328 MiB for prefork (its 2 children are Node processes of ~55 MiB each at rest); for blocking 1 GiB, since its 64 handler threads (the default --threads) are each a V8 isolate of ~11 MiB and all are busy; for per-connection forking 2.25 GiB, since its 40 children (the default --max-children) are each a Node process of ~52 MiB. Shrinking those pools shrinks the bound.',
+    '- **slowloris**: every slow connection cut (or refused at connect) within --idle-timeout + 3 s of its connect; fresh PINGs every 0.4 s all answered (PONG or ERR BUSY) within 1 s; memory under a bound: 200 MiB for the models whose connections cost no thread or process (event-loop, worker-pool, prefork, coroutine); for blocking 1 GiB, since its 64 handler threads (the default --threads) are each a V8 isolate of ~11 MiB and all are busy; for per-connection forking 200 MiB + 16 MiB for each of its 40 children (the default --max-children), the private memory of a child with its connection. Shrinking those pools shrinks the bound.',
   );
   lines.push(
     '- **--max-connections 50**: 60 clients each PING and stay. At most 50 are served or waiting for a thread or child, the others get ERR BUSY at once; after 5 served ones leave, waiting ones are served; within --idle-timeout (15 s) + 3 s of the last connect no client is left without an answer (a waiting one gets ERR BUSY).',

@@ -86,6 +86,7 @@ export async function checkSlowloris(server: RunningServer, options: SlowlorisOp
       slowGot: JSON.stringify(answers),
       baseRssMiB: round(rss.firstMiB),
       peakRssMiB: round(rss.peakMiB),
+      peakRssSumMiB: round(rss.peakRssSumMiB),
       rssBoundMiB: options.rssBoundMiB,
     },
   };

@@ -71,15 +71,16 @@ export const FAST_SIZES: SuiteSizes = {
 };
 
 /**
- * The memory a model may use under 1000 slow connections: 200 MiB for one process, plus
- * what its threads or processes cost each at the default pool sizes (64 handler threads,
- * 40 children, 2 prefork children; a Node thread is an isolate of ~11 MiB, a Node
- * process ~55 MiB).
+ * The memory a model may use under 1000 slow connections (treeMemory: the root's RSS plus
+ * each child's private pages): 200 MiB for the process, plus what its threads or children
+ * cost each at the pool sizes used (64 handler threads, a V8 isolate of ~11 MiB each, all
+ * busy; per-connection forking's 40 children, or 16 in small pools, at ~11 MiB private at
+ * rest and 16 with a connection). Prefork's two children fit in the 200 MiB: at rest its
+ * tree holds ~95 MiB (the RSS summed over its three processes: ~176).
  */
 export function slowlorisRssBoundMiB(variant: Variant, smallPools: boolean): number {
   if (variant.id === 'blocking') return smallPools ? 400 : 1_024;
-  if (variant.id === 'per-connection') return smallPools ? 1_024 : 2_304;
-  if (variant.id === 'prefork') return 200 + 2 * 64;
+  if (variant.id === 'per-connection') return 200 + (smallPools ? 16 : 40) * 16;
   return 200;
 }
 
