@@ -20,6 +20,7 @@ const USAGE = `usage: npm run reliability -- [options]
   --soak-seconds N      soak length
   --slowloris N         slowloris connections (default 1000)
   --fuzz-count N        fuzz inputs per dialect (default 2000)
+  --fuzz-concurrency N  fuzz inputs in flight at once (default 8)
   --seed N              fuzz seed (default 1)
   --samples-dir DIR     write each soak's RSS samples there as soak-<variant>.json
   --json FILE           also write the results as JSON (to merge runs made apart, e.g. soaks two at a time)
@@ -42,6 +43,7 @@ const { values } = parseArgs({
     'soak-seconds': { type: 'string' },
     slowloris: { type: 'string' },
     'fuzz-count': { type: 'string' },
+    'fuzz-concurrency': { type: 'string' },
     seed: { type: 'string' },
     'samples-dir': { type: 'string' },
     json: { type: 'string' },
@@ -87,6 +89,7 @@ if (values.merge !== undefined) {
     soakSeconds: positiveInteger('soak-seconds', values['soak-seconds'], values.long ? 600 : FULL_SIZES.soakSeconds),
     slowlorisConnections: positiveInteger('slowloris', values.slowloris, FULL_SIZES.slowlorisConnections),
     fuzzCount: positiveInteger('fuzz-count', values['fuzz-count'], FULL_SIZES.fuzzCount),
+    fuzzConcurrency: Math.max(1, positiveInteger('fuzz-concurrency', values['fuzz-concurrency'], FULL_SIZES.fuzzConcurrency)),
     seed: positiveInteger('seed', values.seed, FULL_SIZES.seed),
     ...(values['samples-dir'] === undefined ? {} : { samplesDir: values['samples-dir'] }),
   };

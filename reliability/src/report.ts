@@ -58,7 +58,8 @@ function describeRun(run: RunStamp, many: boolean): string {
         `${sizes.smallPools ? ' (small pools)' : ' (default pools)'}`,
     );
   }
-  if (run.checks.includes('fuzz')) parts.push(`fuzz: seed ${sizes.seed}, ${sizes.fuzzCount} inputs per dialect`);
+  if (run.checks.includes('fuzz'))
+    parts.push(`fuzz: seed ${sizes.seed}, ${sizes.fuzzCount} inputs per dialect, ${sizes.fuzzConcurrency} at once`);
   if (run.checks.includes('fast-sender') || run.checks.includes('slow-reader')) {
     parts.push(`fast sender: ${sizes.fastSenderMessages} SAYs of 32 KiB`);
   }
@@ -95,7 +96,7 @@ export function renderReport(results: readonly VariantResults[], checks: readonl
     "- **Memory** is the server tree's: the RSS of the process started, plus the private pages (USS) of each child it forked. Every Node process maps the same node binary and libraries, and what it touched of them (~41 MiB of a prefork child's 52 MiB at rest) is the same physical memory in each: summing RSS over a tree counts it once per process. Summed that way a resting prefork tree (parent and two children) 'holds' ~176 MiB, while it takes ~95 MiB from the machine (parent 70-76 MiB RSS, each child ~11 MiB private). For one process, with or without threads, the two are the same. The slowloris figures show the RSS sum beside it (peakRssSumMiB).",
   );
   lines.push(
-    '- **HTTP refusals**: a negative chunk size, a header line without a colon, whitespace before a colon, HTTP/1.1 without Host, chunk sizes `zz` and `5zz`, and the smuggling family (Content-Length with Transfer-Encoding, two Content-Lengths, `chunked, identity`, obs-fold): each answered 400 and closed within 2 s, a fresh PING answered within 1 s after each, RSS under 200 MiB.',
+    '- **HTTP refusals**: a negative chunk size, a header line without a colon, whitespace before a colon, HTTP/1.1 without Host, chunk sizes `zz` and `5zz`, and the smuggling family (Content-Length with Transfer-Encoding, two Content-Lengths, `chunked, identity`, obs-fold): each answered 400 and closed within 2 s, a fresh PING answered within 1 s after each, memory under 200 MiB.',
   );
   lines.push(
     '- **slowloris**: every slow connection cut (or refused at connect) within --idle-timeout + 3 s of its connect; fresh PINGs every 0.4 s all answered (PONG or ERR BUSY) within 1 s; memory under a bound: 200 MiB for the models whose connections cost no thread or process (event-loop, worker-pool, prefork, coroutine); for blocking 1 GiB, since its 64 handler threads (the default --threads) are each a V8 isolate of ~11 MiB and all are busy; for per-connection forking 200 MiB + 16 MiB for each of its 40 children (the default --max-children), the private memory of a child with its connection. Shrinking those pools shrinks the bound.',
@@ -110,7 +111,7 @@ export function renderReport(results: readonly VariantResults[], checks: readonl
     "- **slow reader, fast sender**: four connections: one member that stops reading (it reads 50 ms in every 500 ms) and a filler on one worker or child, a sender and a member that reads everything on the other (each says where INFO's servedBy puts it; the cell says 'across a relay' when that worked). The slow one first sends WORK 1000000 (about 2 s of its worker or child), then the sender sends SAYs of 32 KiB as fast as the reading member keeps up (within 512 KiB). The pushes for the slow one must not pile up in the relay to its busy worker or child (main thread to worker, parent to child): the senders are held instead. It gets ERR SLOW_CONSUMER (--max-outbound, 1 MiB) and is closed, the reading member gets every MSG and no ERR, the sender is answered, and the server tree grows by less than 160 MiB. Without the hold (measured on worker-pool and prefork at 17c9e95 with it disabled) the tree grew 371 and 277 MiB; with it, 90 and 106 MiB, the V8 heaps of up to three processes churning through 512 MiB of 32 KiB strings (event-loop, no relay: 73 MiB).",
   );
   lines.push(
-    '- **fuzz**: seeded random inputs per dialect (binary frames with lying lengths and types, text lines with invalid UTF-8, NUL, CR and over-long lines, HTTP heads with broken framing), each on its own connection, 8 at once; the server stays up, a fresh PING is answered within 1 s, RSS under 400 MiB (per-connection forking: 1 GiB, a child per connection in flight, 8 at once, each ~52 MiB).',
+    '- **fuzz**: seeded random inputs per dialect (binary frames with lying lengths and types, text lines with invalid UTF-8, NUL, CR and over-long lines, HTTP heads with broken framing), each on its own connection, 8 at once unless the run says otherwise; the server stays up, a fresh PING is answered within 1 s, memory under 400 MiB (per-connection forking: 1 GiB, a child per input in flight).',
   );
   lines.push(
     '- **SIGTERM under load**: 20 clients in a closed loop of PINGs; on SIGTERM every client gets its PONG or ERR SHUTTING_DOWN (none closed with a request unanswered), the server exits 0 within --drain-timeout (5 s) + 1 s, and no child process outlives it.',
