@@ -22,6 +22,9 @@ interface Window {
   readonly errorSamples: string[];
   /** Responses per second of the run, warmup included, for the CPU-per-message figure. */
   readonly perSecond: number[];
+  /** Their latencies' sum and largest, per second, in µs: the timeline's mean and max. */
+  readonly perSecondSumMicros: number[];
+  readonly perSecondMaxMicros: number[];
   readonly startedAt: number;
 }
 
@@ -71,9 +74,12 @@ function drive(index: number, url: URL, request: Buffer, expectedBody: Buffer, w
         recordError(window, `connection ${index}: body ${JSON.stringify(body.toString('latin1').slice(0, 40))}`);
       else if (window.phase !== 'done') {
         const second = Math.floor((now - window.startedAt) / 1000);
+        const micros = (now - sentAt) * 1000;
         window.perSecond[second] = (window.perSecond[second] ?? 0) + 1;
+        window.perSecondSumMicros[second] = (window.perSecondSumMicros[second] ?? 0) + micros;
+        window.perSecondMaxMicros[second] = Math.max(window.perSecondMaxMicros[second] ?? 0, micros);
         if (window.phase === 'measure') {
-          if (window.count < MAX_SAMPLES) window.latencies[window.count] = (now - sentAt) * 1000;
+          if (window.count < MAX_SAMPLES) window.latencies[window.count] = micros;
           window.count++;
         }
       }
@@ -113,6 +119,8 @@ async function main(): Promise<void> {
     errors: 0,
     errorSamples: [],
     perSecond: [],
+    perSecondSumMicros: [],
+    perSecondMaxMicros: [],
     startedAt: performance.now(),
   };
   // Grows as needed, up to MAX_SAMPLES: a fixed 32 MB array for a 1 s step would be waste.
@@ -131,6 +139,8 @@ async function main(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, spec.warmupSeconds * 1000));
   window.phase = 'measure';
   const measureStart = performance.now();
+  // Seconds of the run (counted from its start) that began before the measured window: the warmup.
+  const warmupSeconds = Math.floor((measureStart - window.startedAt) / 1000);
   await new Promise((resolve) => setTimeout(resolve, spec.durationSeconds * 1000));
   window.phase = 'done';
   const measured = (performance.now() - measureStart) / 1000;
@@ -162,14 +172,15 @@ async function main(): Promise<void> {
     uncorrectedLatencyMicros: latency,
     connectionsOpened: opened.filter(Boolean).length,
     connectionFailures: opened.filter((ok) => !ok).length,
+    // Per-second counts, mean and max (no per-second p99: the latencies are kept for the window's own).
     timeline: Array.from(window.perSecond, (messages, second) => ({
-      second: second + 1,
-      phase: 'measure' as const,
+      second: second - warmupSeconds + 1,
+      phase: second < warmupSeconds ? ('warmup' as const) : ('measure' as const),
       messages: messages ?? 0,
       errors: 0,
       lateSends: 0,
-      meanMicros: 0,
-      maxMicros: 0,
+      meanMicros: messages ? Math.round((window.perSecondSumMicros[second] ?? 0) / messages) : 0,
+      maxMicros: Math.round(window.perSecondMaxMicros[second] ?? 0),
     })),
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
