@@ -6,10 +6,10 @@
 import { ProtocolError } from './errors.js';
 import {
   createStrictParser,
-  HTTP_METHODS,
   type HttpParser,
-  PARSER_CALLBACKS,
+  httpMethodName,
   type ParsedHead,
+  parserCallbacks,
   StrictnessError,
 } from './strict-http-parser.js';
 
@@ -73,9 +73,10 @@ export class HttpRequestDecoder {
   constructor(private readonly limits: HttpLimits) {
     this.parserLimits = { maxHead: limits.maxHead, maxBody: limits.maxBody };
     this.parser = createStrictParser(this.parserLimits);
-    this.parser[PARSER_CALLBACKS.headersComplete] = (info: ParsedHead) => this.onHeaders(info);
-    this.parser[PARSER_CALLBACKS.body] = (chunk: Buffer, _offset: number, length: number) => this.onBody(chunk, length);
-    this.parser[PARSER_CALLBACKS.messageComplete] = () => this.onComplete();
+    const callbacks = parserCallbacks();
+    this.parser[callbacks.headersComplete] = (info: ParsedHead) => this.onHeaders(info);
+    this.parser[callbacks.body] = (chunk: Buffer, _offset: number, length: number) => this.onBody(chunk, length);
+    this.parser[callbacks.messageComplete] = () => this.onComplete();
   }
 
   push(chunk: Uint8Array): void {
@@ -117,7 +118,7 @@ export class HttpRequestDecoder {
     if (info.versionMajor !== 1) throw new Refusal(badRequest(`unsupported HTTP version ${info.versionMajor}.${info.versionMinor}`));
     const headers = new Map<string, string>();
     let hosts = 0;
-    let headBytes = (HTTP_METHODS[info.method]?.length ?? 0) + info.url.length + 12;
+    let headBytes = (httpMethodName(info.method)?.length ?? 0) + info.url.length + 12;
     for (let i = 0; i + 1 < info.headers.length; i += 2) {
       const name = (info.headers[i] as string).toLowerCase();
       const value = info.headers[i + 1] as string;
@@ -140,7 +141,7 @@ export class HttpRequestDecoder {
         throw new Refusal(badRequest(`unsupported transfer coding: ${transferEncoding}`));
       }
     }
-    const method = HTTP_METHODS[info.method] ?? 'UNKNOWN';
+    const method = httpMethodName(info.method) ?? 'UNKNOWN';
     const streamed = this.limits.streamsBody?.(method, decodedPath(splitTarget(info.url).rawPath)) === true;
     this.parserLimits.maxBody = this.bodyLimit(streamed);
     if (contentLength !== undefined) {
@@ -206,7 +207,7 @@ function requestOf(info: ParsedHead, headers: ReadonlyMap<string, string>, body:
   const target = info.url;
   const { rawPath, query } = splitTarget(target);
   return {
-    method: HTTP_METHODS[info.method] ?? 'UNKNOWN',
+    method: httpMethodName(info.method) ?? 'UNKNOWN',
     target,
     path: decodedPath(rawPath),
     query: new URLSearchParams(query),

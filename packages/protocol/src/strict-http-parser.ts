@@ -3,7 +3,7 @@
  * design (it accepts `-5` as a chunk size and then walks backwards forever), so the few
  * grammar rules that keep a request unambiguous are checked here, in front of it.
  */
-import httpParserModule from 'http-parser-js';
+import { createRequire } from 'node:module';
 
 /** What the parser hands `onHeadersComplete` (its compat-0.12 form). */
 export interface ParsedHead {
@@ -44,15 +44,27 @@ interface ParserClass {
   methods: string[];
 }
 
-const { HTTPParser } = httpParserModule as unknown as { HTTPParser: ParserClass };
+let loaded: ParserClass | undefined;
 
-/** The method names, indexed by `ParsedHead.method`. */
-export const HTTP_METHODS: readonly string[] = HTTPParser.methods;
-export const PARSER_CALLBACKS = {
-  headersComplete: HTTPParser.kOnHeadersComplete,
-  body: HTTPParser.kOnBody,
-  messageComplete: HTTPParser.kOnMessageComplete,
-} as const;
+/**
+ * The library, loaded on first use rather than at import: it costs a new thread or child
+ * ~30 ms to load, and a connection that never speaks HTTP never needs it.
+ */
+function parserClass(): ParserClass {
+  loaded ??= (createRequire(import.meta.url)('http-parser-js') as { HTTPParser: ParserClass }).HTTPParser;
+  return loaded;
+}
+
+/** A method's name from its index in `ParsedHead.method`. */
+export function httpMethodName(index: number): string | undefined {
+  return parserClass().methods[index];
+}
+
+/** The slots of a parser its callbacks go in. */
+export function parserCallbacks(): { readonly headersComplete: number; readonly body: number; readonly messageComplete: number } {
+  const HTTPParser = parserClass();
+  return { headersComplete: HTTPParser.kOnHeadersComplete, body: HTTPParser.kOnBody, messageComplete: HTTPParser.kOnMessageComplete };
+}
 
 /** A request that breaks RFC 9112's grammar (`malformed`), or a size limit of its body or its fields. */
 export class StrictnessError extends Error {
@@ -77,6 +89,7 @@ const CHUNK_HEAD = /^([0-9A-Fa-f]+)(?:[ \t]*;[^\x00-\x08\x0a-\x1f\x7f]*)?$/;
  * chunk lines and trailers are bounded like the head (the library bounds only the head).
  */
 export function createStrictParser(limits: { readonly maxHead: number; readonly maxBody: number }): HttpParser {
+  const HTTPParser = parserClass();
   const parser = new HTTPParser(HTTPParser.REQUEST);
   parser.maxHeaderSize = limits.maxHead;
   let trailerBytes = 0;
