@@ -6,18 +6,19 @@
 import { threadId, workerData } from 'node:worker_threads';
 import { HandlerConnection, ServerStats, type ServerView, SocketError, SocketTimeout } from '@echoplex/core';
 import { blockingFileStore } from '@echoplex/core/node';
-import { BlockingSocket } from './blocking-socket.js';
+import { BlockingSocket } from './kernel/blocking-socket.js';
+import { Doorbell } from './kernel/doorbell.js';
+import { ConnectionBuffers, mainClock } from './kernel/shared-buffers.js';
 import { MainThreadLink } from './main-thread-link.js';
 import { FAULT_BYTES, type ThreadData } from './messages.js';
-import { ConnectionBuffers, Doorbell } from './shared-buffers.js';
 import { blockingRemoteHub } from './thread-hub.js';
 
 /** What one recv asks for: a whole ring's worth, so a backlog drains in one call. */
 const RECV_BYTES = 64 * 1024;
 
 const data = workerData as ThreadData;
-const doorbell = new Doorbell(data.doorbell);
-const buffers = new ConnectionBuffers(data.buffers);
+const doorbell = new Doorbell(data.doorbell, data.doorbellFifo);
+const buffers = new ConnectionBuffers(data.buffers, data.fifo, mainClock(data.clockOrigin));
 const stats = new ServerStats();
 const link = new MainThreadLink(data.port, buffers, doorbell, data.slot, () => stats.snapshot());
 const hub = blockingRemoteHub(link);

@@ -6,8 +6,9 @@
  */
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { type HubEvent, isViewMessage, RemoteView, type ServerInfo, type StatsSnapshot } from '@echoplex/core';
+import type { Doorbell } from './kernel/doorbell.js';
+import type { ConnectionBuffers } from './kernel/shared-buffers.js';
 import type { FromThread, ToThread } from './messages.js';
-import type { ConnectionBuffers, Doorbell } from './shared-buffers.js';
 
 export type Assignment = Extract<ToThread, { kind: 'serve' }>;
 

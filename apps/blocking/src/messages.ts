@@ -5,6 +5,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { HubCall, HubEvent, SessionLimits, StatsSnapshot, ViewFromParent, ViewToParent } from '@echoplex/core';
+import type { FifoEnds } from './kernel/fifo.js';
 
 /** Main thread -> handler thread. */
 export type ToThread =
@@ -41,6 +42,11 @@ export interface ThreadData {
   readonly slot: number;
   readonly buffers: SharedArrayBuffer;
   readonly doorbell: SharedArrayBuffer;
+  /** 'fifo' wake mode: the thread's FIFO (it sleeps reading it) and the main thread's (it rings it). */
+  readonly fifo: FifoEnds | undefined;
+  readonly doorbellFifo: FifoEnds | undefined;
+  /** The main thread's performance.timeOrigin: a sleep's deadline is told in the main thread's clock. */
+  readonly clockOrigin: number;
   readonly limits: SessionLimits;
   /** Test only: a handler that receives FAULT_BYTES throws, killing its thread. */
   readonly injectFaults: boolean;

@@ -11,14 +11,25 @@ import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { type HubChannel, isViewMessage, RetiredStats, refusalBytes, type StatsSnapshot, sessionLimits } from '@echoplex/core';
 import { OpenSockets, type ViewChannel, ViewRelay } from '@echoplex/core/node';
 import type { PoolHost } from '@echoplex/core/server';
+import { Doorbell } from './kernel/doorbell.js';
+import { type FifoEnds, makeFifos } from './kernel/fifo.js';
+import { ConnectionBuffers, WAKE_MODE } from './kernel/shared-buffers.js';
+import { SocketPump } from './kernel/socket-pump.js';
 import type { FromThread, ThreadData, ToThread } from './messages.js';
-import { ConnectionBuffers, Doorbell } from './shared-buffers.js';
-import { SocketPump } from './socket-pump.js';
 
 /** How long an idle thread is kept for the next connection (Java's cached pool keeps 60 s). */
 const KEEP_ALIVE_MS = 60_000;
-/** Threads --prestart boots at once: 100 started all at once took 35 s to load, two at a time 13-20 s (a loaded machine). */
-const PRESTART_LANES = 2;
+/**
+ * Threads started at once, at boot (--prestart) or for connections: 100 started all at once
+ * took 35 s to load, two at a time 13-20 s (a loaded machine); and isolates loading by the
+ * dozen starve the main thread, which must keep answering (slowloris: a fresh client got
+ * no answer within 1 s while 64 threads started).
+ */
+const START_LANES = 2;
+/** FIFOs made per mkfifo run ('fifo' wake mode). */
+const FIFO_BATCH = 16;
+/** How often the main thread wakes threads whose recv timed out ('fifo' wake mode): the timeouts' resolution. */
+const DEADLINE_SWEEP_MS = 50;
 
 export interface ThreadPoolOptions {
   readonly maxThreads: number;
@@ -41,7 +52,8 @@ interface HandlerThread {
   /** INFO, /metrics and its counters across the port. */
   readonly view: ViewChannel;
   readonly outbox: ToThread[];
-  state: 'busy' | 'idle' | 'retiring';
+  /** 'starting': loading its code; it takes the first waiting connection once ready. */
+  state: 'starting' | 'busy' | 'idle' | 'retiring';
   pump: SocketPump | undefined;
   retireTimer: NodeJS.Timeout | undefined;
   /** Called once the thread has loaded and waits for a connection. */
@@ -60,6 +72,8 @@ export class CachedThreadPool {
   private readonly open = new OpenSockets<SocketPump>((pump) => pump.destroy());
   private readonly freeSlots: number[] = [];
   private nextSlot = 0;
+  /** Threads started for the waiting line and not ready yet. */
+  private starting = 0;
   /** Connections a thread serves that it has not closed yet. */
   private serving = 0;
   private readonly doorbell: Doorbell;
@@ -69,6 +83,8 @@ export class CachedThreadPool {
   private readonly retired = new RetiredStats();
   private readonly view: ViewRelay;
   private shuttingDown = false;
+  /** Each slot's FIFO ('fifo' wake mode), kept for the slot's next thread. */
+  private readonly slotFifos: FifoEnds[] = [];
 
   constructor(
     /** The main thread's process: limits, counters (a waiting connection turned away counts BUSY there), relay, logs, view. */
@@ -78,6 +94,15 @@ export class CachedThreadPool {
     this.view = new ViewRelay(host.view);
     this.doorbell = Doorbell.forThreads(options.maxThreads);
     void this.doorbell.watch((slot) => this.service(slot));
+    if (WAKE_MODE === 'fifo') {
+      process.once('exit', () => {
+        for (const thread of this.threads.values()) thread.buffers.wakeToExit();
+      });
+      setInterval(() => {
+        const now = performance.now();
+        for (const thread of this.threads.values()) thread.buffers.wakeIfOverdue(now);
+      }, DEADLINE_SWEEP_MS).unref();
+    }
   }
 
   get liveThreads(): number {
@@ -99,12 +124,19 @@ export class CachedThreadPool {
     return this.serving + this.waiting.length;
   }
 
-  /** Whether a new connection would be served or may wait: false once `maxWaiting` connections wait. */
+  /**
+   * Whether a new connection would be served or may wait: false once `maxWaiting` connections
+   * wait beyond those a thread starting (or yet to start, under --threads) will take.
+   */
   get admits(): boolean {
-    return this.idle.length > 0 || this.threads.size < this.options.maxThreads || this.waiting.length < this.options.maxWaiting;
+    const toStart = this.options.maxThreads - this.threads.size + this.starting;
+    return this.idle.length > 0 || this.waiting.length < this.options.maxWaiting + toStart;
   }
 
-  /** A new connection: served by an idle thread, or a new one, or it waits. */
+  /**
+   * A new connection: served by an idle thread, else it waits in line, timed, while a thread
+   * starts for it (START_LANES at a time, under --threads) or one frees up.
+   */
   serve(socket: Socket, id: number): void {
     const pump = new SocketPump(
       socket,
@@ -113,9 +145,10 @@ export class CachedThreadPool {
       (gone) => this.forget(gone),
     );
     this.open.add(pump);
-    const thread = this.idle.pop() ?? (this.threads.size < this.options.maxThreads ? this.start() : undefined);
-    if (thread === undefined) this.wait(pump);
-    else this.assign(thread, pump);
+    const thread = this.idle.pop();
+    if (thread !== undefined) return this.assign(thread, pump);
+    this.wait(pump);
+    this.startForLine();
   }
 
   /**
@@ -126,7 +159,6 @@ export class CachedThreadPool {
     const total = Math.min(count, this.options.maxThreads);
     const startOne = async (): Promise<void> => {
       const thread = this.start();
-      this.rest(thread);
       await new Promise<void>((resolve, reject) => {
         thread.onReady = resolve;
         thread.worker.once('exit', () => reject(new Error(`${thread.name} exited before it was ready`)));
@@ -139,7 +171,7 @@ export class CachedThreadPool {
         await startOne();
       }
     };
-    await Promise.all(Array.from({ length: Math.min(PRESTART_LANES, total) }, lane));
+    await Promise.all(Array.from({ length: Math.min(START_LANES, total) }, lane));
   }
 
   /** Counters of every thread, live or ended, summed; a thread busy computing answers late, so its last counters stand in. */
@@ -165,7 +197,8 @@ export class CachedThreadPool {
 
   private start(): HandlerThread {
     const slot = this.freeSlots.pop() ?? this.nextSlot++;
-    const buffers = new ConnectionBuffers();
+    const fifo = WAKE_MODE === 'fifo' ? this.fifoFor(slot) : undefined;
+    const buffers = new ConnectionBuffers(undefined, fifo);
     const { port1, port2 } = new MessageChannel();
     const limits = this.host.config;
     const data: ThreadData = {
@@ -173,6 +206,9 @@ export class CachedThreadPool {
       slot,
       buffers: buffers.shared,
       doorbell: this.doorbell.shared,
+      fifo,
+      doorbellFifo: this.doorbell.fifo,
+      clockOrigin: performance.timeOrigin,
       limits: sessionLimits(limits),
       injectFaults: this.options.injectFaults,
     };
@@ -187,7 +223,7 @@ export class CachedThreadPool {
       channel: this.host.relay.connect((event) => this.post(thread, { kind: 'hub', event })),
       view: this.view.connect((message) => this.post(thread, message)),
       outbox,
-      state: 'busy',
+      state: 'starting',
       pump: undefined,
       retireTimer: undefined,
       onReady: undefined,
@@ -199,6 +235,11 @@ export class CachedThreadPool {
     worker.on('exit', () => this.remove(thread));
     this.threads.set(slot, thread);
     return thread;
+  }
+
+  private fifoFor(slot: number): FifoEnds {
+    while (this.slotFifos.length <= slot) this.slotFifos.push(...makeFifos(FIFO_BATCH));
+    return this.slotFifos[slot] as FifoEnds;
   }
 
   /** The thread rang: move its connection's bytes. A failure there closes that connection, not the watch. */
@@ -263,8 +304,15 @@ export class CachedThreadPool {
         this.release(thread);
         return;
       case 'ready':
-        thread.onReady?.();
-        thread.onReady = undefined;
+        if (thread.onReady !== undefined) {
+          thread.onReady();
+          thread.onReady = undefined;
+          this.release(thread);
+          return;
+        }
+        this.starting -= 1;
+        this.release(thread);
+        this.startForLine();
         return;
     }
   }
@@ -316,8 +364,21 @@ export class CachedThreadPool {
       this.serving -= 1;
       pump.destroy();
     }
-    const next = this.shuttingDown ? undefined : this.waiting.shift();
-    if (next !== undefined) this.assign(this.start(), next);
+    if (thread.state === 'starting' && thread.onReady === undefined) this.starting -= 1;
+    this.startForLine();
+  }
+
+  /** Starts threads for connections in line that no starting thread will take, START_LANES loading at a time. */
+  private startForLine(): void {
+    while (
+      !this.shuttingDown &&
+      this.starting < START_LANES &&
+      this.starting < this.waiting.length &&
+      this.threads.size < this.options.maxThreads
+    ) {
+      this.starting += 1;
+      this.start();
+    }
   }
 
   private forget(pump: SocketPump): void {

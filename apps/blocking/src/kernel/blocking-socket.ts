@@ -10,7 +10,7 @@
  */
 
 import { type HandlerSocket, SocketError, SocketTimeout } from '@echoplex/core';
-import type { MainThreadLink } from './main-thread-link.js';
+import type { MainThreadLink } from '../main-thread-link.js';
 import { type ConnectionBuffers, PeerState } from './shared-buffers.js';
 
 const EMPTY = Buffer.alloc(0);

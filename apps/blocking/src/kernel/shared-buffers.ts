@@ -1,9 +1,10 @@
 /**
  * The memory a handler thread shares with the main thread: per thread, two byte rings
- * (socket -> thread, thread -> socket) and the words each side sleeps on; for the whole
- * server, one doorbell the threads ring when they want the main thread. Bytes cross
+ * (socket -> thread, thread -> socket) and the words the thread sleeps on. Bytes cross
  * threads by copying into these, never as messages, so an ECHO costs no structured clone.
  */
+
+import { awaitFifo, type FifoEnds, ringFifo } from './fifo.js';
 
 /** Each ring holds this much: the "kernel" socket buffer of one direction. A power of two. */
 export const RING_BYTES = 64 * 1024;
@@ -29,6 +30,10 @@ const Word = {
   inBlocked: 9,
   /** Message batches the main thread posted on the thread's port, so the thread looks only when there are some. */
   posted: 10,
+  /** While the thread sleeps in its FIFO with a timeout: when it must wake, in ms of the main thread's clock (0: never). */
+  deadline: 11,
+  /** 1 once the process exits: the thread sleeps in Atomics.wait, which Node's exit can interrupt (a read(2) it cannot). */
+  exiting: 12,
 } as const;
 const CONTROL_WORDS = 16;
 
@@ -86,6 +91,20 @@ export class ByteRing {
   }
 }
 
+/**
+ * How a sleeping side is woken. 'futex': Atomics.wait/notify (one process-wide lock in V8).
+ * 'fifo': a blocking read(2) on a named pipe per thread, and one for the main thread.
+ */
+export type WakeMode = 'futex' | 'fifo';
+
+export const WAKE_MODE: WakeMode = process.env.ECHOPLEX_BLOCKING_WAKE === 'futex' ? 'futex' : 'fifo';
+
+/** Milliseconds on the main thread's clock, from any thread (each thread's performance.now() has an origin of its own). */
+export function mainClock(mainOrigin: number): () => number {
+  const offset = performance.timeOrigin - mainOrigin;
+  return () => offset + performance.now();
+}
+
 /** One handler thread's buffers. Reused by each connection the thread serves; reset between them. */
 export class ConnectionBuffers {
   readonly control: Int32Array;
@@ -94,7 +113,13 @@ export class ConnectionBuffers {
   /** Thread -> socket: the thread's sendall writes, the main thread reads. */
   readonly outbound: ByteRing;
 
-  constructor(readonly shared: SharedArrayBuffer = new SharedArrayBuffer(CONTROL_WORDS * 4 + 2 * RING_BYTES)) {
+  constructor(
+    readonly shared: SharedArrayBuffer = new SharedArrayBuffer(CONTROL_WORDS * 4 + 2 * RING_BYTES),
+    /** The thread's FIFO in 'fifo' mode: it sleeps reading it, the main thread writes a byte to wake it. */
+    readonly fifo?: FifoEnds,
+    /** The thread's view of the main thread's clock, for its deadline (thread side, 'fifo' mode). */
+    private readonly clock: () => number = () => performance.now(),
+  ) {
     this.control = new Int32Array(shared, 0, CONTROL_WORDS);
     this.inbound = new ByteRing(this.control, Word.inWritten, Word.inRead, new Uint8Array(shared, CONTROL_WORDS * 4, RING_BYTES));
     this.outbound = new ByteRing(
@@ -126,7 +151,26 @@ export class ConnectionBuffers {
   /** Wakes the thread if it sleeps; call after any change it may be waiting for. */
   wakeThread(): void {
     Atomics.add(this.control, Word.wake, 1);
-    if (Atomics.load(this.control, Word.threadWaiting) === 1) Atomics.notify(this.control, Word.wake);
+    if (this.fifo !== undefined) {
+      // One byte per sleep: whoever takes the flag down writes it.
+      if (Atomics.exchange(this.control, Word.threadWaiting, 0) === 1) ringFifo(this.fifo.write);
+    } else if (Atomics.load(this.control, Word.threadWaiting) === 1) Atomics.notify(this.control, Word.wake);
+  }
+
+  /**
+   * Main thread, as the process exits: Node ends each thread before exiting and waits for it,
+   * and a thread blocked in read(2) would never end. So it is woken, and sleeps no more in its FIFO.
+   */
+  wakeToExit(): void {
+    Atomics.store(this.control, Word.exiting, 1);
+    if (this.fifo !== undefined) ringFifo(this.fifo.write);
+  }
+
+  /** Main thread, 'fifo' mode: wakes the thread if it sleeps past its deadline (`now` on the main thread's clock). */
+  wakeIfOverdue(now: number): void {
+    const deadline = Atomics.load(this.control, Word.deadline);
+    if (deadline === 0 || deadline > now || this.fifo === undefined) return;
+    if (Atomics.exchange(this.control, Word.threadWaiting, 0) === 1) ringFifo(this.fifo.write);
   }
 
   setPeer(state: number): void {
@@ -186,85 +230,27 @@ export class ConnectionBuffers {
     return Atomics.load(this.control, Word.wake);
   }
 
-  /** Sleeps until the main thread bumps the wake counter past `seen`, or `timeoutMs` passes. Never spins. */
+  /**
+   * Sleeps until the main thread bumps the wake counter past `seen`, or `timeoutMs` passes. Never spins.
+   * The waiting flag is raised again here: a blocking call nested in the last look (a push whose
+   * sendall blocked, inside recv's wait) lowers it on its way out, and a sleeper with the flag
+   * down is never notified (the lost wake-up the slow-consumer stress found).
+   */
   sleep(seen: number, timeoutMs: number): void {
-    Atomics.wait(this.control, Word.wake, seen, timeoutMs);
+    Atomics.store(this.control, Word.threadWaiting, 1);
+    if (this.fifo === undefined || Atomics.load(this.control, Word.exiting) === 1) {
+      Atomics.wait(this.control, Word.wake, seen, timeoutMs);
+      return;
+    }
+    // The main thread times the sleep: it rings the FIFO once the deadline passed (to within its sweep).
+    const deadline = timeoutMs === Number.POSITIVE_INFINITY ? 0 : Math.max(1, Math.ceil(this.clock() + timeoutMs));
+    Atomics.store(this.control, Word.deadline, deadline);
+    // The counter moved after `seen` was read, with the flag perhaps down (a nested block lowered it): no sleep.
+    if (Atomics.load(this.control, Word.wake) === seen) awaitFifo(this.fifo.read);
+    Atomics.store(this.control, Word.deadline, 0);
   }
 
   awake(): void {
     Atomics.store(this.control, Word.threadWaiting, 0);
-  }
-}
-
-/** The doorbell's words: the counter the main thread waits on, its awake flag, then the bits. */
-const BELL_COUNTER = 0;
-const BELL_AWAKE = 1;
-const BELL_BITS = 2;
-
-/**
- * The main thread's doorbell: a counter it waits on asynchronously, and one bit per thread
- * saying "look at my buffers". A thread that finds its bit already set knows the main
- * thread has yet to look, and does not notify again: many writes, one wake-up. Nor does it
- * notify while the main thread is awake and bound to look before it sleeps (`whileAwake`).
- */
-export class Doorbell {
-  private readonly words: Int32Array;
-  private service: (slot: number) => void = () => {};
-
-  constructor(readonly shared: SharedArrayBuffer) {
-    this.words = new Int32Array(shared);
-  }
-
-  /** A doorbell with a bit for each of up to `threads` threads. */
-  static forThreads(threads: number): Doorbell {
-    return new Doorbell(new SharedArrayBuffer(4 * (BELL_BITS + Math.ceil(threads / 32))));
-  }
-
-  /** Thread side: asks the main thread to service thread `slot`. */
-  ring(slot: number): void {
-    const mask = 1 << (slot & 31);
-    const previous = Atomics.or(this.words, BELL_BITS + (slot >> 5), mask);
-    if ((previous & mask) !== 0) return;
-    // Read after the bit is set: a main thread still awake sees the bit when it looks.
-    if (Atomics.load(this.words, BELL_AWAKE) === 1) return;
-    Atomics.add(this.words, BELL_COUNTER, 1);
-    Atomics.notify(this.words, BELL_COUNTER);
-  }
-
-  /** Main thread: runs `service(slot)` for every slot that rang, forever, sleeping between rings without blocking the event loop. */
-  async watch(service: (slot: number) => void): Promise<never> {
-    this.service = service;
-    for (;;) {
-      const seen = Atomics.load(this.words, BELL_COUNTER);
-      this.serviceRung();
-      const waiting = Atomics.waitAsync(this.words, BELL_COUNTER, seen);
-      if (waiting.async) await waiting.value;
-    }
-  }
-
-  /**
-   * Main thread: runs `work` (waking threads, which on one core run at once, preempting
-   * it), then services the threads that rang meanwhile. They need not wake it: each wake
-   * is a task, a promise and a new waitAsync on the main thread.
-   */
-  whileAwake(work: () => void): void {
-    Atomics.store(this.words, BELL_AWAKE, 1);
-    try {
-      work();
-    } finally {
-      Atomics.store(this.words, BELL_AWAKE, 0);
-    }
-    this.serviceRung();
-  }
-
-  private serviceRung(): void {
-    for (let word = BELL_BITS; word < this.words.length; word++) {
-      let bits = Atomics.exchange(this.words, word, 0);
-      while (bits !== 0) {
-        const bit = 31 - Math.clz32(bits);
-        bits &= ~(1 << bit);
-        this.service((word - BELL_BITS) * 32 + bit);
-      }
-    }
   }
 }
