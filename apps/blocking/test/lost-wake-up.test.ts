@@ -2,7 +2,7 @@
  * The lost wake-up hunt: a push must reach a handler thread whichever blocking call it is in.
  * Pushes race each member's own request (its recv returning, its sendall), 300 rounds; a
  * wake-up lost anywhere shows as a line that never comes (the read times out), not as a
- * slow run. The slow-consumer cut repeated is in stress/ until the stall it finds is fixed.
+ * slow run. The slow-consumer cut repeated is slow-consumer.test.ts (and 300 times in stress/).
  */
 import { killAllServers, type RunningServer, startServer, TextClient } from '@echoplex/conformance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
