@@ -1,5 +1,6 @@
 /** The start of every model's `main`: flags parsed, `--help` and `--version` printed, bad input reported with exit code 2. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { PROTOCOL_VERSION } from '@echoplex/protocol';
 import { type CliSpec, ConfigError, type FlagSpec, type ParsedCommandLine, parseCommandLine } from './config.js';
 import { ListenError } from './listener.js';
@@ -18,10 +19,18 @@ export function readCommandLine<Flags extends Record<string, FlagSpec<unknown>>>
       process.stdout.write(`${versionText(spec.model)}\n`);
       process.exit(0);
     }
-    return parsed;
+    return { ...parsed, server: { ...parsed.server, filesDir: checkedFilesDir(parsed.server.filesDir) } };
   } catch (error) {
     exitOnStartupError(spec.model, error);
   }
+}
+
+/** `--files DIR` names a directory, checked at start so a typo is a usage error, not a 404 per request; resolved to its real path. */
+function checkedFilesDir(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const dir = resolve(raw);
+  if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() !== true) throw new ConfigError(`--files: '${raw}' is not a directory`);
+  return realpathSync(dir);
 }
 
 /** `echoplex-event-loop 1.0.0 (protocol 1, node v20.19.0)`: the version is the core's, which every model runs. */

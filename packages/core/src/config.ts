@@ -2,8 +2,6 @@
  * Command-line flags shared by every model, plus each model's own: parsed once, with
  * sizes like `64k`, seconds like `0.5`, and a clear error for anything else.
  */
-import { realpathSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MAX_FRAME_LIMIT } from '@echoplex/protocol';
 import { DEFAULT_MAX_FILE } from './file-store.js';
@@ -28,7 +26,7 @@ export interface ServerConfig {
   readonly udpPort: number | undefined;
   /** `--udp-host`, else `--host`; `0.0.0.0` hears broadcasts. */
   readonly udpHost: string;
-  /** `--files DIR`, resolved to an absolute path: the file service's directory; undefined: no file service. */
+  /** `--files DIR` (an absolute real path once `readCommandLine` checked it): the file service's directory; undefined: no file service. */
   readonly filesDir: string | undefined;
   /** `--max-file`: the largest upload. */
   readonly maxFile: number;
@@ -153,16 +151,12 @@ const hubFlag: FlagSpec<string> = {
   },
 };
 
-/** `--files DIR`: an existing directory, checked at start so a typo is a usage error, not a 404 per request. */
+/** `--files DIR`, as given: the process that reads the flags checks it names a directory (`readCommandLine`), so parsing stays pure. */
 const filesFlag: FlagSpec<string> = {
   description: 'serve LIST, GET, PUT and /files/ from the files directly in this directory',
   valueName: 'DIR',
   defaultValue: '',
-  parse(raw, flag) {
-    const dir = resolve(raw);
-    if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() !== true) throw new ConfigError(`${flag}: '${raw}' is not a directory`);
-    return realpathSync(dir);
-  },
+  parse: (raw) => raw,
 };
 
 /** `--udp PORT`: off unless given, since a UDP port is one more thing listening. */
