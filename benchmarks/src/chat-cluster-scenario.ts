@@ -15,13 +15,25 @@ const TEXT_BYTES = 32;
 
 export const CLUSTER_SCRIPT = path.join(repoRoot, 'benchmarks', 'dist', 'cluster-server.js');
 
+/**
+ * A model's flags for one of `servers` sharing the members: blocking's `--prestart` threads
+ * (as many as the step's connections) become that server's share of them, plus the publisher,
+ * so the servers' boot (~90 ms a thread, one after the other) stays within the start timeout.
+ */
+export function shareOfFlags(args: readonly string[], servers: number): string[] {
+  const at = args.indexOf('--prestart');
+  if (at === -1 || at + 1 >= args.length) return [...args];
+  const share = Math.ceil(Number(args[at + 1]) / servers) + 1;
+  return args.map((arg, index) => (index === at + 1 ? String(Math.min(Number(arg), share)) : arg));
+}
+
 /** `servers` of the model on one redis-server, started by cluster-server.js; every step on it shares the start. */
 export function clusterOf(servers: number): ServerSet {
   return {
     key: `cluster of ${servers}`,
     launch: (model, args) => ({
       entry: { ...model, script: CLUSTER_SCRIPT },
-      args: ['--app', model.script, '--servers', String(servers), '--', ...args],
+      args: ['--app', model.script, '--servers', String(servers), '--', ...shareOfFlags(args, servers)],
     }),
   };
 }

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { parseTarget, runLoad } from '@echoplex/loadgen';
 import { afterAll, describe, expect, it } from 'vitest';
-import { clusterOf } from '../src/chat-cluster-scenario.js';
+import { clusterOf, shareOfFlags } from '../src/chat-cluster-scenario.js';
 import { cpuProfile } from '../src/cpu-profile.js';
 import { repoRoot } from '../src/models.js';
 import { type RunningServer, startServer } from '../src/server-process.js';
@@ -21,6 +21,12 @@ const alive = (pid: number): boolean => {
 };
 
 describe('cluster-server.js', () => {
+  it("gives each server its share of blocking's prestarted threads, and leaves other flags alone", () => {
+    expect(shareOfFlags(['--threads', '108', '--prestart', '100'], 2)).toEqual(['--threads', '108', '--prestart', '51']);
+    expect(shareOfFlags(['--threads', '64', '--prestart', '1'], 2)).toEqual(['--threads', '64', '--prestart', '1']);
+    expect(shareOfFlags(['--workers', '2'], 2)).toEqual(['--workers', '2']);
+  });
+
   let cluster: RunningServer | undefined;
   afterAll(async () => {
     await cluster?.stop();
