@@ -24,6 +24,9 @@ export interface SoakOptions {
   readonly samplesFile?: string;
 }
 
+/** An ECHO not answered within this long is lost. */
+const ECHO_LOST_AFTER_MS = 30_000;
+
 interface Member {
   readonly connection: RawConnection;
   readonly nick: string;
@@ -49,22 +52,28 @@ export async function checkSoak(server: RunningServer, options: SoakOptions): Pr
     }
   }
   const rss = new RssSampler(server.pid, options.seconds >= 300 ? 5_000 : 1_000);
-  const endAt = performance.now() + options.seconds * 1_000;
+  const startedAt = performance.now();
+  const endAt = startedAt + options.seconds * 1_000;
   let echoSent = 0;
   let echoAnswered = 0;
   let echoWrong = 0;
   let firstWrong: string | undefined;
+  let slowestEchoMs = 0;
   const echoLoop = async (index: number): Promise<void> => {
     const connection = await RawConnection.open(server.target);
     for (let i = 0; performance.now() < endAt; i++) {
       const payload = `e${index}-${i}-${'z'.repeat((i * 37) % 200)}`;
       if (!(await connection.write(`ECHO ${payload}\n`))) break;
       echoSent += 1;
-      const line = await connection.nextLine(5_000);
+      const sentAt = performance.now();
+      // Lost means never answered: a reply that is only late (a soak run niced on a busy machine
+      // can stall for seconds) counts in slowestEchoMs instead.
+      const line = await connection.nextLine(ECHO_LOST_AFTER_MS);
+      slowestEchoMs = Math.max(slowestEchoMs, performance.now() - sentAt);
       if (line === `ECHO ${payload}`) echoAnswered += 1;
       else {
         echoWrong += 1;
-        firstWrong ??= line === undefined ? 'no reply within 5 s' : line.slice(0, 80);
+        firstWrong ??= `${line === undefined ? `no reply within ${ECHO_LOST_AFTER_MS / 1_000} s` : line.slice(0, 80)} at ${round((sentAt - startedAt) / 1_000)} s`;
         break;
       }
     }
@@ -72,7 +81,7 @@ export async function checkSoak(server: RunningServer, options: SoakOptions): Pr
   };
   const listen = async (member: Member): Promise<void> => {
     for (;;) {
-      const line = await member.connection.nextLine(Math.max(2_000, endAt - performance.now() + 3_000));
+      const line = await member.connection.nextLine(Math.max(2_000, endAt - performance.now() + ECHO_LOST_AFTER_MS + 5_000));
       if (line === undefined) return;
       if (line.startsWith('MSG ')) member.heard += 1;
     }
@@ -117,6 +126,7 @@ export async function checkSoak(server: RunningServer, options: SoakOptions): Pr
       lostEcho,
       echoWrong,
       ...(firstWrong === undefined ? {} : { firstWrong }),
+      slowestEchoMs: Math.round(slowestEchoMs),
       chatExpected: expectedHeard,
       lostChat,
       startRssMiB: round(rss.firstMiB),
