@@ -17,6 +17,8 @@ export async function handle(socket: CoroutineSocket, id: number, busy: boolean,
   coroutines.started(session, busy);
   try {
     while (!session.isClosed) {
+      // An upload waiting for the disk: not reading lets the socket's queue fill and pause it.
+      await connection.readable();
       socket.settimeout(connection.timeout());
       let bytes: Buffer;
       try {

@@ -96,6 +96,8 @@ class RelayedConnection implements SessionTransport {
   /** Reading stopped because the client does not take our output. */
   private paused = false;
   private readonly idle = new IdleTimer(() => this.session.timeout());
+  /** Reading stopped because the session asked (an upload waiting for the disk). */
+  private inputHeld = false;
   /** A GET waiting for the client to take its output. */
   private writable: (() => void) | undefined;
 
@@ -122,6 +124,7 @@ class RelayedConnection implements SessionTransport {
     }
     if (this.paused && this.outbound === 0) {
       this.paused = false;
+      if (this.inputHeld) return;
       addRecord(Op.RESUME, this.id);
       scheduleFlush();
       this.idle.release();
@@ -133,8 +136,10 @@ class RelayedConnection implements SessionTransport {
     addDataRecord(this.id, bytes);
     if (!this.paused && this.outbound > OUTPUT_HIGH_WATER) {
       this.paused = true;
-      addRecord(Op.PAUSE, this.id);
-      this.idle.hold();
+      if (!this.inputHeld) {
+        addRecord(Op.PAUSE, this.id);
+        this.idle.hold();
+      }
     }
     scheduleFlush();
   }
@@ -151,6 +156,17 @@ class RelayedConnection implements SessionTransport {
 
   setTimer(ms: number | undefined): void {
     this.idle.set(ms);
+  }
+
+  /** An upload waiting for the disk: the main thread stops reading the socket (PAUSE), as for a client behind. */
+  holdInput(held: boolean): void {
+    if (this.inputHeld === held) return;
+    this.inputHeld = held;
+    if (this.paused) return;
+    addRecord(held ? Op.PAUSE : Op.RESUME, this.id);
+    scheduleFlush();
+    if (held) this.idle.hold();
+    else this.idle.release();
   }
 
   /** A GET's next piece waits until the main thread reports enough of the last ones WRITTEN. */

@@ -47,6 +47,25 @@ function uniqueSuffix(): string {
   return `${process.pid}-${threadId}-${uploads}-${randomBytes(4).toString('hex')}`;
 }
 
+/**
+ * This thread's temporary uploads not yet renamed or removed. Whatever is left when the thread
+ * or process exits is removed then: a per-connection child exits as soon as its socket closes,
+ * before the callback of an open still under way could remove what it created.
+ */
+const liveUploads = new Set<string>();
+process.on('exit', () => {
+  for (const temporary of liveUploads) removeQuietly(temporary);
+});
+
+function removeQuietly(temporary: string): void {
+  liveUploads.delete(temporary);
+  try {
+    unlinkSync(temporary);
+  } catch {
+    // Already gone: nothing of the upload is left.
+  }
+}
+
 const errnoOf = (error: unknown): string => (error as NodeJS.ErrnoException | null)?.code ?? 'EIO';
 
 /** A file system error as the client sees it: missing is NOT_FOUND, a symlink or non-file BAD_ARGUMENT, the rest UNAVAILABLE. */
@@ -108,8 +127,12 @@ export class LoopFileStore implements FileStore {
       if (statError !== null && errnoOf(statError) !== 'ENOENT') return done(failed(storeError(statError, name)));
       if (existingOf(statError === null ? stats : undefined) === 'other') return done(failed(notAFile(name)));
       const temporary = join(this.dir, temporaryUploadName(name, uniqueSuffix()));
+      liveUploads.add(temporary);
       open(temporary, UPLOAD_FLAGS, UPLOAD_MODE, (error, fd) => {
-        if (error !== null) return done(failed(storeError(error, name)));
+        if (error !== null) {
+          liveUploads.delete(temporary);
+          return done(failed(storeError(error, name)));
+        }
         done(ok(new LoopSink(fd, temporary, target, name)));
       });
     });
@@ -176,6 +199,7 @@ class LoopSink implements FileSink {
         if (existing === 'other') return this.discard(() => done(failed(notAFile(this.name))));
         rename(this.temporary, this.target, (renameError) => {
           if (renameError !== null) return this.discard(() => done(failed(storeError(renameError, this.name))));
+          liveUploads.delete(this.temporary);
           this.state = 'done';
           done(ok({ replaced: existing === 'file' }));
         });
@@ -191,17 +215,14 @@ class LoopSink implements FileSink {
   abort(): void {
     if (this.state !== 'open') return;
     this.state = 'done';
-    try {
-      unlinkSync(this.temporary);
-    } catch {
-      // Already gone: nothing of the upload is left.
-    }
+    removeQuietly(this.temporary);
     if (this.busy) this.abortWanted = true;
     else close(this.fd, () => {});
   }
 
   private discard(then: () => void): void {
     this.state = 'done';
+    liveUploads.delete(this.temporary);
     unlink(this.temporary, () => then());
   }
 }
@@ -253,6 +274,7 @@ export class BlockingFileStore implements FileStore {
     try {
       if (existingOf(lstatSync(target, { throwIfNoEntry: false })) === 'other') return done(failed(notAFile(name)));
       fd = openSync(temporary, UPLOAD_FLAGS, UPLOAD_MODE);
+      liveUploads.add(temporary);
     } catch (error) {
       return done(failed(storeError(error, name)));
     }
@@ -312,7 +334,10 @@ class BlockingSink implements FileSink {
     try {
       closeSync(this.fd);
       existing = existingOf(lstatSync(this.target, { throwIfNoEntry: false }));
-      if (existing !== 'other') renameSync(this.temporary, this.target);
+      if (existing !== 'other') {
+        renameSync(this.temporary, this.target);
+        liveUploads.delete(this.temporary);
+      }
     } catch (error) {
       this.discard();
       return done(failed(storeError(error, this.name)));
@@ -335,11 +360,7 @@ class BlockingSink implements FileSink {
   }
 
   private discard(): void {
-    try {
-      unlinkSync(this.temporary);
-    } catch {
-      // Already gone: nothing of the upload is left, which is what discarding wants.
-    }
+    removeQuietly(this.temporary);
   }
 }
 

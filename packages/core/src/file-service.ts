@@ -32,6 +32,9 @@ import {
 /** What one read of a GET asks the store for: small enough that a slow reader holds little, large enough for few calls. */
 export const FILE_PIECE_BYTES = 64 * 1024;
 
+/** Upload bytes waiting for the disk past which the peer is not read from, until the write under way is done. */
+export const UPLOAD_HIGH_WATER = 1024 * 1024;
+
 /** What the file service needs of its session. */
 export interface FileServiceHost {
   /** Hands bytes to the transport now, after whatever the session queued before them. */
@@ -43,6 +46,8 @@ export interface FileServiceHost {
   hold(): void;
   /** The request is answered: later requests go on. */
   release(): void;
+  /** Stop reading the peer while an upload's bytes wait for the disk, or read again. */
+  holdInput(held: boolean): void;
   /** ERR in the binary or text dialect (a fatal one closes). */
   fail(error: ProtocolError): void;
   /** A complete HTTP response to `request`, and its error for the counters (a fatal one closes). */
@@ -175,7 +180,8 @@ export class FileService {
       return;
     }
     const problem = fileNameProblem(name);
-    this.upload = new Upload(this.store, name, problem === undefined ? undefined : badFileName(problem), this.maxFile, (result, size) => {
+    const refusal = problem === undefined ? undefined : badFileName(problem);
+    this.upload = new Upload(this.store, name, refusal, this.maxFile, this.host, (result, size) => {
       this.upload = undefined;
       if (this.host.isClosed()) return;
       this.answerPut(dialect, name, size, result, request);
@@ -331,12 +337,16 @@ class Upload {
   private received = 0;
   private ended = false;
   private aborted = false;
+  /** Bytes in `waiting`; past UPLOAD_HIGH_WATER the peer is held. */
+  private waitingBytes = 0;
+  private holding = false;
 
   constructor(
     store: FileStore,
     name: string,
     refusal: ProtocolError | undefined,
     private readonly maxFile: number,
+    private readonly host: Pick<FileServiceHost, 'holdInput'>,
     private readonly done: (result: FileResult<{ readonly replaced: boolean }>, size: number) => void,
   ) {
     this.failure = refusal;
@@ -364,7 +374,15 @@ class Upload {
     }
     if (this.failure !== undefined) return;
     this.waiting.push(bytes);
+    this.waitingBytes += bytes.length;
+    if (!this.holding && this.waitingBytes >= UPLOAD_HIGH_WATER) this.hold(true);
     this.drain();
+  }
+
+  private hold(held: boolean): void {
+    if (this.holding === held) return;
+    this.holding = held;
+    this.host.holdInput(held);
   }
 
   end(): void {
@@ -376,6 +394,8 @@ class Upload {
     if (this.aborted) return;
     this.aborted = true;
     this.waiting.length = 0;
+    this.waitingBytes = 0;
+    this.hold(false);
     this.sink?.abort();
   }
 
@@ -384,6 +404,8 @@ class Upload {
     const sink = this.sink;
     if (this.failure !== undefined || sink === undefined) {
       this.waiting.length = 0;
+      this.waitingBytes = 0;
+      this.hold(false);
       if (this.ended) {
         sink?.abort();
         this.settle({ ok: false, error: this.failure ?? new ProtocolError('UNAVAILABLE', 'the file store did not open the upload') });
@@ -393,9 +415,12 @@ class Upload {
     if (this.waiting.length > 0) {
       const bytes = this.waiting.length === 1 ? (this.waiting[0] as Buffer) : Buffer.concat(this.waiting);
       this.waiting.length = 0;
+      this.waitingBytes = 0;
       this.writing = true;
       sink.write(bytes, (result) => {
         this.writing = false;
+        // What came during the write goes next; the peer is read again meanwhile.
+        this.hold(false);
         if (!result.ok) {
           this.failure = result.error;
           sink.abort();
@@ -412,6 +437,7 @@ class Upload {
   private settle(result: FileResult<{ readonly replaced: boolean }>): void {
     if (this.aborted) return;
     this.aborted = true;
+    this.hold(false);
     this.done(result, this.received);
   }
 }

@@ -70,6 +70,11 @@ export interface SessionTransport {
    * has): a GET streams its file at the pace of the reader. Without it a GET does not wait.
    */
   whenWritable?(ready: () => void): void;
+  /**
+   * Stop reading the peer (`true`) or read again (`false`): an upload's bytes arrive faster
+   * than the disk takes them. Without it the bytes wait in memory.
+   */
+  holdInput?(held: boolean): void;
 }
 
 export interface SessionOptions {
@@ -196,7 +201,14 @@ export class Session {
     if (this.options.transport.outboundBytes() + this.outBytes + bytes.length > maxOutbound) {
       this.fail(new ProtocolError('SLOW_CONSUMER', `more than ${maxOutbound} bytes of pushed output waiting`));
     } else {
-      this.options.stats.pushedMessages += 1;
+      const { stats } = this.options;
+      stats.pushedMessages += 1;
+      // The common case, a push between requests with nothing queued: straight to the transport, no list to fill and empty.
+      if (!this.processing && this.out.length === 0) {
+        stats.bytesSent += bytes.length;
+        this.options.transport.write(bytes, true);
+        return;
+      }
       this.queue(bytes);
     }
     if (!this.processing) this.flush(true);
@@ -526,6 +538,7 @@ export class Session {
         this.completedRequests += 1;
         if (!this.processing) this.process();
       },
+      holdInput: (held) => this.options.transport.holdInput?.(held),
       fail: (error) => this.fail(error),
       respondHttp: (request, response, error) => this.respondHttp(request, response, error),
       keepAlive: (request) => request.keepAlive && !this.shuttingDown,
@@ -599,7 +612,7 @@ export class Session {
   private flush(pushed = false): void {
     if (this.out.length === 0) return;
     const bytes = this.out.length === 1 ? (this.out[0] as Buffer) : Buffer.concat(this.out, this.outBytes);
-    this.out.length = 0;
+    emptyKeepingCapacity(this.out);
     this.outBytes = 0;
     this.options.stats.bytesSent += bytes.length;
     this.options.transport.write(bytes, pushed);
@@ -638,6 +651,14 @@ export class Session {
     this.timerMode = mode;
     this.options.transport.setTimer(mode === 'none' ? undefined : idleTimeoutMs);
   }
+}
+
+/**
+ * Empties a list that fills again at once (one connection's output, a turn's dirty connections):
+ * `length = 0` would make V8 drop its backing store and the next push allocate it again.
+ */
+export function emptyKeepingCapacity(list: unknown[]): void {
+  while (list.length > 0) list.pop();
 }
 
 const badArgument = (message: string): ProtocolError => new ProtocolError('BAD_ARGUMENT', message);

@@ -67,6 +67,8 @@ export class HandlerConnection {
   private onClosed: (() => void) | undefined;
   /** The last send made outside the loop, when `sendall` is awaited: what a GET's next piece waits for. */
   private lastSend: Promise<void> | undefined;
+  /** The session holds input (an upload waiting for the disk): the loop awaits this before its next recv. */
+  private inputHold: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
 
   constructor(
     private readonly socket: HandlerSocket,
@@ -89,6 +91,18 @@ export class HandlerConnection {
         this.deadline = ms === undefined ? undefined : performance.now() + Math.max(0, ms - waited);
       },
       // A GET's pieces go out as they are read, not held for the loop: one blocks in sendall, the other awaits it.
+      holdInput: (held) => {
+        if (held && this.inputHold === undefined) {
+          let resolve = (): void => {};
+          const promise = new Promise<void>((settle) => {
+            resolve = settle;
+          });
+          this.inputHold = { promise, resolve };
+        } else if (!held && this.inputHold !== undefined) {
+          this.inputHold.resolve();
+          this.inputHold = undefined;
+        }
+      },
       whenWritable: (ready) => {
         const sent = this.receiving ? this.sendReplies() : this.lastSend;
         if (sent === undefined) ready();
@@ -96,6 +110,15 @@ export class HandlerConnection {
       },
     };
     this.session = new Session({ ...options, transport });
+  }
+
+  /**
+   * Before the next recv of an awaited loop: resolves once the session takes input again (an
+   * upload's bytes wait for a slow disk), undefined when it does now. A loop whose store blocks
+   * (blocking's) never waits: its writes are done before `receive` returns.
+   */
+  readable(): Promise<void> | undefined {
+    return this.inputHold?.promise;
   }
 
   /** For `settimeout` before the next recv: seconds until the session's deadline, or null for none. */

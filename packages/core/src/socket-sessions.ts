@@ -10,7 +10,7 @@ import { IdleTimer } from './idle-timer.js';
 import { closeLingering } from './lingering-close.js';
 import { OpenSockets } from './open-sockets.js';
 import type { ServerView } from './server-view.js';
-import { Session, type SessionLimits, type SessionTransport } from './session.js';
+import { emptyKeepingCapacity, Session, type SessionLimits, type SessionTransport } from './session.js';
 import type { ServerStats } from './stats.js';
 
 /** Stop reading a socket while this much output waits for it: a client that does not read is not read from. */
@@ -40,7 +40,7 @@ class TurnFlusher {
     this.scheduled = false;
     const dirty = this.dirty;
     for (let i = 0; i < dirty.length; i++) (dirty[i] as SocketConnection).flush();
-    dirty.length = 0;
+    emptyKeepingCapacity(dirty);
   };
 
   schedule(connection: SocketConnection): void {
@@ -61,6 +61,8 @@ class SocketConnection implements SessionTransport {
   private released = false;
   /** Reading stopped because the peer does not take our output. */
   private paused = false;
+  /** Reading stopped because the session asked (an upload waiting for the disk). */
+  private inputHeld = false;
 
   constructor(
     readonly socket: Socket,
@@ -78,6 +80,7 @@ class SocketConnection implements SessionTransport {
     socket.on('drain', () => {
       if (this.paused && !this.session.isClosed) {
         this.paused = false;
+        if (this.inputHeld) return;
         socket.resume();
         this.idle.release();
       }
@@ -117,7 +120,7 @@ class SocketConnection implements SessionTransport {
     if (!socket.destroyed) {
       socket.write(count === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, this.pendingBytes));
     }
-    pending.length = 0;
+    emptyKeepingCapacity(pending);
     this.pendingBytes = 0;
     this.holdIfBehind();
   }
@@ -145,10 +148,25 @@ class SocketConnection implements SessionTransport {
     else this.socket.once('drain', ready);
   }
 
+  /** The session's own hold on reading; time held does not count as the peer's idleness. */
+  holdInput(held: boolean): void {
+    if (this.inputHeld === held || this.socket.destroyed) return;
+    this.inputHeld = held;
+    if (this.paused) return;
+    if (held) {
+      this.socket.pause();
+      this.idle.hold();
+    } else {
+      this.socket.resume();
+      this.idle.release();
+    }
+  }
+
   /** A peer this far behind is not read from until it catches up ('drain'). */
   private holdIfBehind(): void {
     if (!this.paused && this.socket.writableLength > OUTPUT_HIGH_WATER) {
       this.paused = true;
+      if (this.inputHeld) return;
       this.socket.pause();
       this.idle.hold();
     }
