@@ -67,7 +67,8 @@ export const FAST_SIZES: SuiteSizes = {
   slowlorisByteEveryMs: 500,
   smallPools: true,
   fuzzCount: 20,
-  fuzzConcurrency: 8,
+  // All of a dialect's 20 at once, nearly: per-connection forking forks a child for each.
+  fuzzConcurrency: 16,
   seed: 1,
   soakSeconds: 0,
   fastSenderMessages: 0,
