@@ -10,7 +10,7 @@
  * connection) leaves in one write when the turn's handlers are done, as event-loop's output does.
  */
 import type { Socket } from 'node:net';
-import { type HandlerSocket, type PeerName, SocketError, SocketTimeout } from '@echoplex/core';
+import { emptyKeepingCapacity, type HandlerSocket, type PeerName, SocketError, SocketTimeout } from '@echoplex/core';
 import { closeLingering } from '@echoplex/core/node';
 
 /** Bytes read ahead of the coroutine before the socket stops reading: a kernel receive buffer's worth. */
@@ -31,7 +31,7 @@ export class WriteTurn {
     this.scheduled = false;
     const dirty = this.dirty;
     for (let i = 0; i < dirty.length; i++) (dirty[i] as CoroutineSocket).flush();
-    dirty.length = 0;
+    emptyKeepingCapacity(dirty);
   };
 
   schedule(socket: CoroutineSocket): void {
@@ -136,7 +136,7 @@ export class CoroutineSocket implements HandlerSocket {
     const count = outgoing.length;
     if (count === 0) return;
     const bytes = count === 1 ? (outgoing[0] as Uint8Array) : Buffer.concat(outgoing, this.outgoingBytes);
-    outgoing.length = 0;
+    emptyKeepingCapacity(outgoing);
     this.outgoingBytes = 0;
     const write = this.turnWrite as TurnWrite;
     this.turnWrite = undefined;
