@@ -214,14 +214,20 @@ export class CachedThreadPool {
     };
     const worker = new Worker(new URL('./handler-thread.js', import.meta.url), { workerData: data, transferList: [port2] });
     const outbox: ToThread[] = [];
+    // The relay may answer at once, inside connect (the hub is away: UNAVAILABLE), before `thread` exists: that waits in its outbox.
+    let created: HandlerThread | undefined;
+    const toThread = (message: ToThread): void => {
+      if (created === undefined) outbox.push(message);
+      else this.post(created, message);
+    };
     const thread: HandlerThread = {
       name: `thread ${worker.threadId}`,
       slot,
       worker,
       port: port1,
       buffers,
-      channel: this.host.relay.connect((event) => this.post(thread, { kind: 'hub', event })),
-      view: this.view.connect((message) => this.post(thread, message)),
+      channel: this.host.relay.connect((event) => toThread({ kind: 'hub', event })),
+      view: this.view.connect(toThread),
       outbox,
       state: 'starting',
       pump: undefined,
@@ -234,6 +240,8 @@ export class CachedThreadPool {
     worker.on('error', (error) => this.host.logger.warn({ err: error, thread: thread.name }, 'handler thread died'));
     worker.on('exit', () => this.remove(thread));
     this.threads.set(slot, thread);
+    created = thread;
+    for (const message of outbox.splice(0)) this.post(thread, message);
     return thread;
   }
 
