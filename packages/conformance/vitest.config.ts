@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     fileParallelism: false,
+    // ECHOPLEX_TEST_HUB=1: one redis-server for the run, stopped at its end (src/server-process.ts).
+    globalSetup: ['test/hub-global-setup.ts'],
   },
 });
