@@ -5,9 +5,10 @@
  *
  * The socket's bytes wait in a small queue until the coroutine asks for them; while it is
  * busy elsewhere (awaiting a `sendall` to a slow reader) and the queue is full, the socket
- * stops reading, so the kernel's buffers fill and TCP tells the client to wait. What `sendall`
- * is given in one loop turn (a handler's replies, the pushes other handlers made for this
- * connection) leaves in one write when the turn's handlers are done, as event-loop's output does.
+ * stops reading, so the kernel's buffers fill and TCP tells the client to wait. The pushes
+ * other handlers make for this connection in one loop turn, and what `sendall` is given after
+ * them, leave in one write when the turn's handlers are done, as event-loop's output does; a
+ * handler's replies with nothing waiting before them are written at once.
  */
 import type { Socket } from 'node:net';
 import { emptyKeepingCapacity, type HandlerSocket, type PeerName, SocketError, SocketTimeout } from '@echoplex/core';
@@ -42,7 +43,7 @@ export class WriteTurn {
   }
 }
 
-/** The promise every `sendall` of one turn's write returns, settled once the kernel took that write. */
+/** The promise the `sendall`s that joined one turn's write return, settled once the kernel took that write. */
 class TurnWrite {
   resolve: () => void = () => {};
   reject: (error: Error) => void = () => {};
@@ -112,25 +113,44 @@ export class CoroutineSocket implements HandlerSocket {
 
   /**
    * Resolves once the kernel took every byte; a slow reader keeps it waiting (that is the backpressure).
-   * The bytes join this turn's write to the socket, after whatever was given before them.
+   * Written at once, unless pushes wait for this turn's write: then the bytes join it, after them.
    */
   sendall(bytes: Uint8Array): Promise<void> {
     if (this.closed) return Promise.reject(new SocketError('EBADF', 'the socket is closed'));
     if (this.failure !== undefined || this.socket.destroyed) return Promise.reject(new SocketError('EPIPE', 'broken pipe'));
     if (bytes.length === 0) return SENT;
+    if (this.outgoing.length > 0) {
+      this.outgoing.push(bytes);
+      this.outgoingBytes += bytes.length;
+      this.turnWrite ??= new TurnWrite();
+      return this.turnWrite.sent;
+    }
+    let settle: ((error: Error | null | undefined) => void) | undefined;
+    this.socket.write(bytes, (error) => settle?.(error));
+    // Nothing left in Node's buffer: the kernel took it all during the write, as it mostly does.
+    if (this.socket.writableLength === 0) return SENT;
+    return new Promise<void>((resolve, reject) => {
+      settle = (error) => (error ? reject(new SocketError('EPIPE', error.message)) : resolve());
+    });
+  }
+
+  /**
+   * A room's push, which nobody awaits: held for this turn's one write. Dropped once the socket is
+   * closed or broken; the handler learns that at its next recv.
+   */
+  push(bytes: Uint8Array): void {
+    if (this.closed || this.failure !== undefined || this.socket.destroyed || bytes.length === 0) return;
     if (this.outgoing.length === 0) this.turn.schedule(this);
     this.outgoing.push(bytes);
     this.outgoingBytes += bytes.length;
-    this.turnWrite ??= new TurnWrite();
-    return this.turnWrite.sent;
   }
 
-  /** Bytes given to `sendall` and not yet taken by the kernel: what `--max-outbound` bounds. */
+  /** Bytes given and not yet taken by the kernel, this turn's included: what `--max-outbound` bounds. */
   outboundBytes(): number {
     return this.socket.writableLength + this.outgoingBytes;
   }
 
-  /** Hands this turn's bytes to the socket in one write; their `sendall`s settle once the kernel took it. */
+  /** Hands this turn's bytes to the socket in one write; the `sendall`s that joined it settle once the kernel took it. */
   flush(): void {
     const outgoing = this.outgoing;
     const count = outgoing.length;
@@ -138,9 +158,16 @@ export class CoroutineSocket implements HandlerSocket {
     const bytes = count === 1 ? (outgoing[0] as Uint8Array) : Buffer.concat(outgoing, this.outgoingBytes);
     emptyKeepingCapacity(outgoing);
     this.outgoingBytes = 0;
-    const write = this.turnWrite as TurnWrite;
+    const write = this.turnWrite;
     this.turnWrite = undefined;
-    if (this.failure !== undefined || this.socket.destroyed) return write.reject(new SocketError('EPIPE', 'broken pipe'));
+    if (this.failure !== undefined || this.socket.destroyed) {
+      write?.reject(new SocketError('EPIPE', 'broken pipe'));
+      return;
+    }
+    if (write === undefined) {
+      this.socket.write(bytes);
+      return;
+    }
     this.socket.write(bytes, (error) => (error ? write.reject(new SocketError('EPIPE', error.message)) : write.resolve()));
     // Nothing left in Node's buffer: the kernel took it all during the write, as it mostly does.
     if (this.socket.writableLength === 0) write.resolve();

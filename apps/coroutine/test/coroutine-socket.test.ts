@@ -93,20 +93,24 @@ describe('CoroutineSocket', () => {
     expect(received).toBe(size);
   });
 
-  it('leaves what sendall is given in one turn in one write, in order, counted as outbound until then', async () => {
+  it('leaves the pushes of one turn, and a sendall after them, in one write, in order, counted as outbound until then', async () => {
     const { client, socket, raw } = await connectedPair();
     const write = vi.spyOn(raw, 'write');
     let received = '';
     client.on('data', (chunk: Buffer) => {
       received += chunk.toString();
     });
-    const sent = ['one ', 'two ', 'three'].map((text) => socket.sendall(Buffer.from(text)));
+    socket.push(Buffer.from('one '));
+    socket.push(Buffer.from('two '));
+    const sent = socket.sendall(Buffer.from('three'));
     expect(socket.outboundBytes()).toBe(13);
     expect(write).not.toHaveBeenCalled();
-    await Promise.all(sent);
+    await sent;
     expect(write).toHaveBeenCalledTimes(1);
-    await socket.sendall(Buffer.from(' four'));
+    // Nothing waiting before it: a reply goes at once.
+    const reply = socket.sendall(Buffer.from(' four'));
     expect(write).toHaveBeenCalledTimes(2);
+    await reply;
     await sleep(50);
     expect(received).toBe('one two three four');
   });
@@ -117,7 +121,7 @@ describe('CoroutineSocket', () => {
     client.on('data', (chunk: Buffer) => {
       received += chunk.toString();
     });
-    void socket.sendall(Buffer.from('last words'));
+    socket.push(Buffer.from('last words'));
     socket.close();
     await once(client, 'end');
     expect(received).toBe('last words');

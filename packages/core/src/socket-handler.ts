@@ -34,6 +34,11 @@ export interface PeerName {
 export interface HandlerSocket {
   /** Returns (or resolves) once every byte is handed over; a slow reader makes it wait. */
   sendall(bytes: Uint8Array): void | Promise<void>;
+  /**
+   * A room's push, which nobody waits for: a socket that has it holds it for the loop turn's one
+   * write (the coroutine's); without it, pushes go to `sendall` unawaited. Counted in `outboundBytes`.
+   */
+  push?(bytes: Uint8Array): void;
   /** Bytes written and not yet taken by the peer: what `--max-outbound` bounds. */
   outboundBytes(): number;
   /** Sends what is queued, then FIN. */
@@ -54,7 +59,8 @@ const requestCount = (stats: ServerStats): number =>
 /**
  * One connection's Session as a handler loop drives it. The replies to what `receive` was
  * given come back from it, for the loop to `sendall`; output the session makes at any other
- * moment (a room's push, an ERR TIMEOUT, SHUTTING_DOWN) goes to `sendall` at once, unawaited.
+ * moment (a room's push, an ERR TIMEOUT, SHUTTING_DOWN) goes to `sendall` at once, unawaited,
+ * or, for a push, to the socket's `push` when it has one.
  * The session's idle timer becomes a deadline, and the deadline the timeout of the next recv.
  */
 export class HandlerConnection {
@@ -79,7 +85,7 @@ export class HandlerConnection {
     let waited = options.waitedMs ?? 0;
     const requestsBefore = waited > 0 ? requestCount(stats) : 0;
     const transport: SessionTransport = {
-      write: (bytes) => this.write(bytes),
+      write: (bytes, pushed) => this.write(bytes, pushed === true),
       outboundBytes: () => socket.outboundBytes() + this.replyBytes,
       // Closed during `receive` (QUIT, a fatal error): the loop sends the replies, sees the session closed, closes the socket.
       close: () => {
@@ -148,10 +154,14 @@ export class HandlerConnection {
     });
   }
 
-  private write(bytes: Buffer): void {
+  private write(bytes: Buffer, pushed: boolean): void {
     if (this.receiving) {
       this.replies.push(bytes);
       this.replyBytes += bytes.length;
+      return;
+    }
+    if (pushed && this.socket.push !== undefined) {
+      this.socket.push(bytes);
       return;
     }
     // Sent from outside the handler's loop, which does not wait for it: a failure shows at the loop's next recv.

@@ -55,6 +55,22 @@ describe('HandlerConnection', () => {
     expect(alice.socket.sent).toEqual(['JOINED lobby bob\n', 'MSG lobby bob hello\n']);
   });
 
+  it("hands a push to the socket's push when it has one, and the rest of what it sends outside the loop to sendall", () => {
+    const hub = new LocalHub();
+    const pushed: string[] = [];
+    const alice = handlerConnection(hub, 50);
+    Object.assign(alice.socket, { push: (bytes: Uint8Array) => pushed.push(Buffer.from(bytes).toString('utf8')) });
+    const bob = handlerConnection(hub);
+    alice.receive('NICK alice\nJOIN lobby\n');
+    bob.receive('NICK bob\nJOIN lobby\nSAY hello\n');
+    expect(pushed).toEqual(['JOINED lobby bob\n', 'MSG lobby bob hello\n']);
+    expect(alice.socket.sent).toEqual([]);
+    // A request cut short, then its timer: ERR TIMEOUT is no push.
+    alice.receive('PIN');
+    alice.connection.session.timeout();
+    expect(alice.socket.sent).toEqual([expect.stringMatching(/^ERR TIMEOUT /)]);
+  });
+
   it('keeps a rejected push from going unhandled: the loop learns of the failure at its next recv', async () => {
     const hub = new LocalHub();
     const alice = handlerConnection(hub);
