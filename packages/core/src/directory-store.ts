@@ -6,7 +6,6 @@
  * name never holds `/`, a file is opened with O_NOFOLLOW and must be a regular file, and an
  * upload goes to a temporary file renamed over the name only once it is whole.
  */
-import { randomBytes } from 'node:crypto';
 import {
   close,
   closeSync,
@@ -44,7 +43,8 @@ let uploads = 0;
 /** Unique across the threads and processes sharing DIR. */
 function uniqueSuffix(): string {
   uploads += 1;
-  return `${process.pid}-${threadId}-${uploads}-${randomBytes(4).toString('hex')}`;
+  // The time and a random part guard against a dead process's leftover under a reused pid (O_EXCL would refuse it).
+  return `${process.pid}-${threadId}-${uploads}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 }
 
 /**
