@@ -19,6 +19,8 @@ export type BenchCommand =
       readonly durationSeconds: number | undefined;
       readonly warmupSeconds: number | undefined;
       readonly maxExtraRuns: number | undefined;
+      /** No re-run starts after this many seconds of the bench. */
+      readonly rerunUntilSeconds: number | undefined;
       readonly profile: ProfileName;
       readonly outDir: string | undefined;
     };
@@ -32,6 +34,7 @@ export const BENCH_USAGE = `Usage: npm run bench -- [flags]
   --duration T           measured seconds per step (default 1 quick, 2 full)
   --warmup T             warmup seconds per step, after the ready phase (default 0.25 quick, 0.5 full)
   --reruns N             re-runs at most per row spread over 20% (default 2; 0: none)
+  --rerun-until T        start no re-run after T seconds of the bench (default 290 quick, 2160 full)
   --profile split|shared CPU placement: split pins server to CPU 0 and load to CPU 1 (default split)
   --out DIR              where to write results (default benchmarks/results/<timestamp>)
   --compare OLD NEW      compare two results.json files instead of running (--all shows unchanged metrics)
@@ -66,6 +69,7 @@ const parseStrictly = (argv: readonly string[]) =>
       duration: { type: 'string' },
       warmup: { type: 'string' },
       reruns: { type: 'string' },
+      'rerun-until': { type: 'string' },
       profile: { type: 'string' },
       out: { type: 'string' },
       compare: { type: 'boolean' },
@@ -107,6 +111,7 @@ export function parseBenchFlags(argv: readonly string[]): BenchCommand | { reado
   return {
     kind: 'run',
     maxExtraRuns,
+    rerunUntilSeconds: seconds(values['rerun-until'], 'rerun-until'),
     depth: values.full ? 'full' : 'quick',
     models: list(values.models),
     scenarios: list(values.scenarios),

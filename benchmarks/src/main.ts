@@ -50,7 +50,7 @@ async function run(command: Extract<BenchCommand, { kind: 'run' }>): Promise<num
     readyTimeoutSeconds: READY_TIMEOUT_SECONDS,
     noiseThreshold: NOISE_THRESHOLD,
     maxExtraRuns: command.maxExtraRuns ?? defaults.maxExtraRuns,
-    rerunUntilSeconds: defaults.rerunUntilSeconds,
+    rerunUntilSeconds: command.rerunUntilSeconds ?? defaults.rerunUntilSeconds,
     models,
     scenarios,
     profile,

@@ -324,6 +324,8 @@ describe('bench flags', () => {
     expect(() => parseBenchFlags(['--profile', 'weird'])).toThrow(/split or shared/);
     expect(parseBenchFlags(['--reruns', '0'])).toMatchObject({ kind: 'run', maxExtraRuns: 0 });
     expect(() => parseBenchFlags(['--reruns=-1'])).toThrow(/--reruns takes a whole number 0\.\.20/);
+    expect(parseBenchFlags(['--full', '--rerun-until', '1800'])).toMatchObject({ kind: 'run', rerunUntilSeconds: 1800 });
+    expect(() => parseBenchFlags(['--rerun-until', 'soon'])).toThrow(/--rerun-until takes seconds/);
     expect(() => parseBenchFlags(['--compare', 'a.json'])).toThrow(/two results.json files/);
   });
 });
