@@ -108,11 +108,10 @@ if (values.merge !== undefined) {
   for (const variant of variants) {
     const variantSizes = longVariants.includes(variant.id) ? { ...sizes, soakSeconds: 600 } : sizes;
     results.push(await runVariant(variant, checks, variantSizes, (line) => console.log(line)));
+    // After each variant: a long run stopped half-way keeps what it measured.
+    if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify({ run, results } satisfies SavedRun, null, 1)}\n`);
   }
-  if (values.json !== undefined) {
-    writeFileSync(values.json, `${JSON.stringify({ run, results } satisfies SavedRun, null, 1)}\n`);
-    console.log(`wrote ${values.json}`);
-  }
+  if (values.json !== undefined) console.log(`wrote ${values.json}`);
 }
 const markdown = renderReport(results, checks, runs);
 if (values.out === '-') console.log(markdown);
