@@ -5,7 +5,7 @@
  * blocking call it is in: recv, sendall, a hub call, or waiting for its next connection.
  */
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
-import { type HubEvent, isViewMessage, RemoteView, type ServerInfo, type StatsSnapshot } from '@echoplex/core';
+import { type HubEvent, hubEventBytes, isViewMessage, RemoteView, type ServerInfo, type StatsSnapshot } from '@echoplex/core';
 import type { Doorbell } from './kernel/doorbell.js';
 import type { ConnectionBuffers } from './kernel/shared-buffers.js';
 import type { FromThread, ToThread } from './messages.js';
@@ -138,9 +138,12 @@ export class MainThreadLink {
       case 'retire':
         this.next = 'retire';
         return;
-      case 'hub':
+      case 'hub': {
+        const bytes = hubEventBytes(message.event);
+        if (bytes > 0 && this.buffers.tookPushes(bytes)) this.announce();
         this.onHubEvent(message.event);
         return;
+      }
       case 'shutdown':
         this.shuttingDown = true;
         this.onShutdown();

@@ -8,7 +8,15 @@
 
 import type { Socket } from 'node:net';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import { type HubChannel, isViewMessage, RetiredStats, refusalBytes, type StatsSnapshot, sessionLimits } from '@echoplex/core';
+import {
+  type HubChannel,
+  hubEventBytes,
+  isViewMessage,
+  RetiredStats,
+  refusalBytes,
+  type StatsSnapshot,
+  sessionLimits,
+} from '@echoplex/core';
 import { OpenSockets, type ViewChannel, ViewRelay } from '@echoplex/core/node';
 import type { PoolHost } from '@echoplex/core/server';
 import { Doorbell } from './kernel/doorbell.js';
@@ -30,6 +38,12 @@ const START_LANES = 2;
 const FIFO_BATCH = 16;
 /** How often the main thread wakes threads whose recv timed out ('fifo' wake mode): the timeouts' resolution. */
 const DEADLINE_SWEEP_MS = 50;
+/**
+ * Bytes of room pushes posted to one thread and not yet taken off its port: over this, every
+ * socket stops being read until each thread is under half (worker-pool's PUSH_WINDOW). A
+ * thread busy computing takes none, and a fast sender's pushes would pile up in its port.
+ */
+export const PUSH_WINDOW = 1024 * 1024;
 
 export interface ThreadPoolOptions {
   readonly maxThreads: number;
@@ -52,6 +66,8 @@ interface HandlerThread {
   /** INFO, /metrics and its counters across the port. */
   readonly view: ViewChannel;
   readonly outbox: ToThread[];
+  /** Bytes of pushes posted to it (wrapping int32), against what its buffers say it took. */
+  pushesPosted: number;
   /** 'starting': loading its code; it takes the first waiting connection once ready. */
   state: 'starting' | 'busy' | 'idle' | 'retiring';
   pump: SocketPump | undefined;
@@ -83,6 +99,8 @@ export class CachedThreadPool {
   private readonly retired = new RetiredStats();
   private readonly view: ViewRelay;
   private shuttingDown = false;
+  /** Every socket's reading is held: a thread has over PUSH_WINDOW of pushes waiting. */
+  private holding = false;
   /** Each slot's FIFO ('fifo' wake mode), kept for the slot's next thread. */
   private readonly slotFifos: FifoEnds[] = [];
 
@@ -145,6 +163,7 @@ export class CachedThreadPool {
       (gone) => this.forget(gone),
     );
     this.open.add(pump);
+    if (this.holding) pump.hold(true);
     const thread = this.idle.pop();
     if (thread !== undefined) return this.assign(thread, pump);
     this.wait(pump);
@@ -229,6 +248,7 @@ export class CachedThreadPool {
       channel: this.host.relay.connect((event) => toThread({ kind: 'hub', event })),
       view: this.view.connect(toThread),
       outbox,
+      pushesPosted: 0,
       state: 'starting',
       pump: undefined,
       retireTimer: undefined,
@@ -252,6 +272,7 @@ export class CachedThreadPool {
 
   /** The thread rang: move its connection's bytes. A failure there closes that connection, not the watch. */
   private service(slot: number): void {
+    if (this.holding) this.pushesChanged();
     const pump = this.threads.get(slot)?.pump;
     try {
       pump?.service();
@@ -376,6 +397,17 @@ export class CachedThreadPool {
     this.startForLine();
   }
 
+  /** Holds every socket's reading once a thread is over PUSH_WINDOW, releases it once all are under half. */
+  private pushesChanged(): void {
+    let most = 0;
+    for (const thread of this.threads.values()) most = Math.max(most, thread.buffers.pushesWaiting(thread.pushesPosted));
+    const holding = this.holding ? most >= PUSH_WINDOW / 2 : most > PUSH_WINDOW;
+    if (holding === this.holding) return;
+    this.holding = holding;
+    for (const thread of this.threads.values()) thread.buffers.setPushesHeld(holding);
+    for (const pump of this.open) pump.hold(holding);
+  }
+
   /** Starts threads for connections in line that no starting thread will take, START_LANES loading at a time. */
   private startForLine(): void {
     while (
@@ -401,6 +433,10 @@ export class CachedThreadPool {
     thread.outbox.push(message);
     if (this.dirty.size === 0) queueMicrotask(() => this.flush());
     this.dirty.add(thread);
+    const bytes = message.kind === 'hub' ? hubEventBytes(message.event) : 0;
+    if (bytes === 0) return;
+    thread.pushesPosted = (thread.pushesPosted + bytes) | 0;
+    this.pushesChanged();
   }
 
   /**

@@ -34,6 +34,10 @@ const Word = {
   deadline: 11,
   /** 1 once the process exits: the thread sleeps in Atomics.wait, which Node's exit can interrupt (a read(2) it cannot). */
   exiting: 12,
+  /** Bytes of room pushes the thread took off its port (wrapping int32): the main thread holds every socket while too many wait. */
+  pushesTaken: 13,
+  /** 1 while the main thread holds sockets for this thread's pushes: the thread rings as it takes them. */
+  pushesHeld: 14,
 } as const;
 const CONTROL_WORDS = 16;
 
@@ -191,6 +195,16 @@ export class ConnectionBuffers {
     Atomics.store(this.control, Word.inBlocked, 1);
   }
 
+  /** Main thread: bytes of pushes posted (`posted`, wrapping) that the thread has not taken yet. */
+  pushesWaiting(posted: number): number {
+    return (posted - Atomics.load(this.control, Word.pushesTaken)) | 0;
+  }
+
+  /** Main thread: while held, the thread rings the doorbell whenever it takes pushes. */
+  setPushesHeld(held: boolean): void {
+    Atomics.store(this.control, Word.pushesHeld, held ? 1 : 0);
+  }
+
   /** Main thread: whether the thread waits for outbound room (and clears the mark). */
   takeOutboundBlocked(): boolean {
     return Atomics.exchange(this.control, Word.outBlocked, 0) === 1;
@@ -208,6 +222,12 @@ export class ConnectionBuffers {
 
   get postedBatches(): number {
     return Atomics.load(this.control, Word.posted);
+  }
+
+  /** Thread: it took `bytes` of pushes off its port; true if the main thread holds sockets for them (ring it). */
+  tookPushes(bytes: number): boolean {
+    Atomics.add(this.control, Word.pushesTaken, bytes);
+    return Atomics.load(this.control, Word.pushesHeld) === 1;
   }
 
   /** Thread: whether the main thread waits for inbound room (and clears the mark). */

@@ -17,6 +17,8 @@ export class SocketPump {
   private peerEnded = false;
   private endPassed = false;
   private paused = false;
+  /** Held by the pool: no socket is read while a thread has too many pushes waiting. */
+  private held = false;
   private closing = false;
   private gone = false;
   /** When the listener accepted it: time spent waiting for a thread counts against its idle timeout. */
@@ -93,6 +95,14 @@ export class SocketPump {
     closeLingering(this.socket);
   }
 
+  /** Stops (or resumes) reading the socket, whatever the rings say; its own pause stands. */
+  hold(held: boolean): void {
+    if (held === this.held || this.closing) return;
+    this.held = held;
+    if (held) this.socket.pause();
+    else if (!this.paused) this.socket.resume();
+  }
+
   /** The thread died, or the drain timed out. */
   destroy(): void {
     this.buffers = undefined;
@@ -134,7 +144,7 @@ export class SocketPump {
       this.socket.pause();
     } else if (this.pendingBytes < limit && this.paused) {
       this.paused = false;
-      this.socket.resume();
+      if (!this.held) this.socket.resume();
     }
     this.passEnd();
   }
