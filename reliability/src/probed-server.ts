@@ -4,9 +4,9 @@ import { type RunningServer, startServer } from '@echoplex/conformance';
 import type { Variant } from './variants.js';
 import { MIB } from './wire.js';
 
-/** Starts the variant with `flags` (60 s to listen: a niced run on a machine under a load of 40 needed more than 20), runs `probe`, and always stops it (SIGKILL if it does not exit). */
+/** Starts the variant with `flags` (180 s to listen: niced under a load of 20-40, a server needed over 60), runs `probe`, and always stops it (SIGKILL if it does not exit). */
 export async function withServer<T>(variant: Variant, flags: readonly string[], probe: (server: RunningServer) => Promise<T>): Promise<T> {
-  const server = await startServer(variant.model, [...variant.flags, '--log-level', 'warn', ...flags], { readyTimeoutMs: 60_000 });
+  const server = await startServer(variant.model, [...variant.flags, '--log-level', 'warn', ...flags], { readyTimeoutMs: 180_000 });
   try {
     return await probe(server);
   } finally {
