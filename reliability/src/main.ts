@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * `npm run reliability`: the full suite against every variant (or those named), written
- * as docs/reliability.md. `--long` soaks 10 minutes per variant; run that by hand, under
- * `flock /tmp/echoplex-bench.lock`, since it is load.
+ * as docs/reliability.md. `--long` soaks 10 minutes per variant: run soaks by hand under
+ * `nice -n 19`, a variant per run and two runs at most at once (they load both cores), each
+ * with --json, then --merge the files into the report.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
