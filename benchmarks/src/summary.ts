@@ -101,7 +101,8 @@ function cellText(row: StepResult | undefined, baseline: StepResult | undefined,
   return `${value}${noisy}${against === undefined ? '' : ` · ${against}`}`;
 }
 
-const percent = (share: number): string => `${Math.round(share * 100)}%`;
+/** A share as a percentage; a spread over a zero median has no finite share and says so. */
+const percent = (share: number): string => (Number.isFinite(share) ? `${Math.round(share * 100)}%` : 'unbounded: a zero median');
 
 /** " (1.50x lower p99 than event-loop)", or nothing where no ratio means anything (no baseline, a zero). */
 function againstBaseline(metric: MetricName, row: StepResult, baseline: StepResult | undefined): string {
@@ -134,7 +135,8 @@ function sentenceFor(
       // Two rows are told apart when their gap exceeds the wider of their two spreads.
       const a = best.median[metric] as number;
       const b = second.median[metric] as number;
-      const gap = Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b));
+      const larger = Math.max(Math.abs(a), Math.abs(b));
+      const gap = larger === 0 ? 0 : Math.abs(a - b) / larger;
       const spread = Math.max(best.noise ?? 0, second.noise ?? 0);
       parts.push(
         gap > spread

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBenchFlags } from '../src/bench-flags.js';
+import { aggregateRow } from '../src/bench-runner.js';
 import { CompareError, compareResults, comparisonWarnings, loadResults, renderComparison } from '../src/compare.js';
 import { formatMetric } from '../src/metric-format.js';
 import { writeReports } from '../src/report-files.js';
@@ -138,6 +139,31 @@ describe('summary', () => {
     // Against a zero (memory growth below what RSS resolves), no ratio at all, never "Infinityx".
     expect(describeStanding('memoryPerConnectionBytes', 12_800, 0)).toBeUndefined();
     expect(describeStanding('memoryPerConnectionBytes', 0, 12_800)).toBeUndefined();
+  });
+
+  it('says a spread over a zero median is unbounded, never NaN% or Infinity%', () => {
+    // Memory per connection below what RSS resolves is 0 B: runs of 0, 0 and 4 KiB disagree without bound.
+    const memory = (run: number, bytes: number): RunSample => {
+      const base = sample(run, 10_000, 1000);
+      return { ...base, metrics: { ...base.metrics, memoryPerConnectionBytes: bytes } };
+    };
+    const at = (model: string, bytes: readonly number[]) =>
+      aggregateRow(
+        { scenario: 'connections', step: 'c10', x: 10, model, connections: 10, serverArgs: [] },
+        bytes.map((value, index) => memory(index + 1, value)),
+        'memoryPerConnectionBytes',
+        { runs: 3, noiseThreshold: 0.2 },
+      );
+    const base = syntheticResults();
+    const results = {
+      ...base,
+      scenarios: [...base.scenarios, { name: 'connections', shows: 'memory', xAxis: 'connections', primary: 'memoryPerConnectionBytes' as const }],
+      results: [...base.results, at('event-loop', [0, 0, 4096]), at('worker-pool', [0, 0, 0])],
+    };
+    const sentence = buildSummary(results).rows.find((entry) => entry.scenario === 'connections')?.sentence;
+    expect(sentence).toMatch(/^connections c10: /);
+    expect(sentence).not.toMatch(/NaN|Infinity/);
+    expect(sentence).toMatch(/event-loop \(unbounded: a zero median\)/);
   });
 
   it('never prints a worse latency as a win against the reference', () => {
