@@ -53,7 +53,7 @@ redis.once('error', (error) => {
   process.stderr.write(`redis-server could not start (apt-get install redis-server): ${error.message}\n`);
   process.exit(1);
 });
-redis.once('exit', (code, signal) => process.exit(stopping ? (code ?? 0) : 1));
+redis.once('exit', (code) => process.exit(stopping ? (code ?? 0) : 1));
 
 let stopping = false;
 const stop = (): void => {

@@ -157,7 +157,10 @@ describe('summary', () => {
     const base = syntheticResults();
     const results = {
       ...base,
-      scenarios: [...base.scenarios, { name: 'connections', shows: 'memory', xAxis: 'connections', primary: 'memoryPerConnectionBytes' as const }],
+      scenarios: [
+        ...base.scenarios,
+        { name: 'connections', shows: 'memory', xAxis: 'connections', primary: 'memoryPerConnectionBytes' as const },
+      ],
       results: [...base.results, at('event-loop', [0, 0, 4096]), at('worker-pool', [0, 0, 0])],
     };
     const sentence = buildSummary(results).rows.find((entry) => entry.scenario === 'connections')?.sentence;
