@@ -7,9 +7,9 @@
  * `node benchmarks/dist/cluster-server.js --app apps/event-loop/dist/main.js --servers 2 [-- model flags]`
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
+import { freePort, redisAnswersPing } from './redis-probe.js';
 
 /** How long a server gets to print its listening line (blocking's --prestart threads load first). */
 const START_TIMEOUT_MS = 60_000;
@@ -45,29 +45,6 @@ const fail = (message: string): never => {
   process.exit(1);
 };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, host, () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-function answersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    socket.once('error', () => resolve(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (chunk: Buffer) => {
-      socket.destroy();
-      resolve(chunk.toString('latin1').startsWith('+PONG'));
-    });
-  });
-}
-
 let stopping = false;
 let redis: ChildProcess | undefined;
 const servers: ChildProcess[] = [];
@@ -98,7 +75,7 @@ async function stop(): Promise<void> {
 }
 
 async function startRedis(): Promise<{ child: ChildProcess; port: number }> {
-  const port = await freePort();
+  const port = await freePort(host);
   const child = spawn(
     'redis-server',
     ['--bind', host, '--port', String(port), '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
@@ -112,7 +89,7 @@ async function startRedis(): Promise<{ child: ChildProcess; port: number }> {
     if (!stopping) fail(`redis-server exited (${code ?? signal}) while the servers ran`);
   });
   const deadline = Date.now() + 10_000;
-  while (!(await answersPing(port))) {
+  while (!(await redisAnswersPing(host, port))) {
     if (Date.now() > deadline) fail(`redis-server did not answer PING on ${host}:${port} within 10 s`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

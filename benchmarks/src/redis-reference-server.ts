@@ -5,8 +5,8 @@
  * server inherits this process's CPU affinity, so it is pinned as the models are.
  */
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { parseArgs } from 'node:util';
+import { freePort, redisAnswersPing } from './redis-probe.js';
 
 const { values } = parseArgs({
   options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '0' } },
@@ -18,30 +18,7 @@ const log = (fields: Record<string, unknown>): void => {
   process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, ...fields })}\n`);
 };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, host, () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-function answersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    socket.once('error', () => resolve(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (chunk: Buffer) => {
-      socket.destroy();
-      resolve(chunk.toString('latin1').startsWith('+PONG'));
-    });
-  });
-}
-
-const port = Number(values.port) > 0 ? Number(values.port) : await freePort();
+const port = Number(values.port) > 0 ? Number(values.port) : await freePort(host);
 const redis = spawn(
   'redis-server',
   ['--bind', host, '--port', String(port), '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
@@ -64,7 +41,7 @@ process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 
 const deadline = Date.now() + 10_000;
-while (!(await answersPing(port))) {
+while (!(await redisAnswersPing(host, port))) {
   if (Date.now() > deadline) {
     process.stderr.write(`redis-server did not answer PING on ${host}:${port} within 10 s\n`);
     redis.kill('SIGKILL');
