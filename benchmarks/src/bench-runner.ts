@@ -1,9 +1,11 @@
 /**
  * Runs the bench: for each run, each model in turn (A B C D A B C D, so drift on a shared machine
- * spreads over every model), start the server once with the flags it needs to serve the largest
- * step, run every scenario's steps on it (each behind its ready phase), stop it, check it exited
- * cleanly. Then rows whose runs disagree are re-run, a bounded number of times, and the medians
- * are taken over the runs that agree; a row still spread too wide is flagged noisy.
+ * spreads over every model), every scenario's steps (each behind its ready phase) on the model's
+ * server. A server starts at the model's first run, with the flags it needs to serve the largest
+ * step, and is kept, idle between its turns, until the bench ends: runs 2 and 3 measure the model
+ * and not its boot and cold threads again. Rows whose runs disagree are re-run, a bounded number
+ * of times, and the medians are taken over the runs that agree; a row still spread too wide is
+ * flagged noisy. Last, every server is stopped and checked to exit cleanly.
  */
 import type { CpuProfile } from './cpu-profile.js';
 import { describeEnvironment } from './environment.js';
@@ -51,6 +53,17 @@ interface Job {
 
 const keyOf = (scenario: string, step: string, model: string): string => `${scenario}\u0000${step}\u0000${model}`;
 
+/** A sample whose server is still running: it learns `cleanExit` when that server stops. */
+type PendingSample = Omit<RunSample, 'cleanExit'> & { cleanExit: boolean };
+
+/** One model's server (for one server set and flags), kept for the whole bench. */
+interface ServerSlot {
+  readonly model: string;
+  server: RunningServer | undefined;
+  /** The samples taken on `server`. */
+  taken: PendingSample[];
+}
+
 export async function runBench(plan: BenchPlan): Promise<BenchResults> {
   const started = performance.now();
   const elapsed = (): number => (performance.now() - started) / 1000;
@@ -76,16 +89,20 @@ export async function runBench(plan: BenchPlan): Promise<BenchResults> {
     crossCheck: plan.depth === 'full' || run === 1,
     ...(freshWarmupSeconds > 0 && { freshWarmupSeconds }),
   });
+  const slots = new Map<string, ServerSlot>();
+  // The most connections each server has served at once so far: a step above it reaches threads that never ran.
+  const servedAtOnce = new WeakMap<RunningServer, number>();
   const runJobs = async (run: number, model: ModelEntry, jobs: readonly Job[], allJobs: readonly Job[]): Promise<void> => {
-    // Steps that start the model otherwise (a step's `servers`: a cluster on Redis, `--udp`) get their own start,
+    // Steps that start the model otherwise (a step's `servers`: a cluster on Redis, `--udp`) get their own server,
     // with the flags for the largest step of theirs (a re-run's too: of all the group's steps, not just the one re-run).
     for (const group of groupByServers(jobs)) {
       const sameServers = allJobs.filter((job) => job.step.servers?.key === group.servers?.key);
       const limit = modelLimit(model.name, Math.max(...sameServers.map((job) => connectionsOf(job.step))));
       const { entry, args } = group.servers?.launch(model, limit.args) ?? { entry: model, args: limit.args };
-      // The most connections each server has served at once so far: a step above it reaches threads that never ran.
-      const servedAtOnce = new WeakMap<RunningServer, number>();
-      const results = await runOnOneServer(entry, plan.profile, args, group.jobs, async (server, job) => {
+      const slotKey = keyOf(model.name, group.servers?.key ?? '', args.join(' '));
+      const slot = slots.get(slotKey) ?? { model: model.name, server: undefined, taken: [] };
+      slots.set(slotKey, slot);
+      const results = await runOnSlot(slot, entry, plan.profile, args, run, group.jobs, async (server, job) => {
         const connections = connectionsOf(job.step);
         if (connections > limit.capacity) {
           // A hard limit known up front (memory for threads): the outcome, without a minute's wait.
@@ -98,42 +115,61 @@ export async function runBench(plan: BenchPlan): Promise<BenchResults> {
         return runStep(server, entry, job.step, settings(run, fresh));
       });
       for (const { job, sample } of results) {
-        const full = { run, ...sample };
-        collect(job, model.name, args, full);
-        plan.log(describeSample(run, job.scenario.name, job.step.label, model.name, full));
+        collect(job, model.name, args, sample);
+        plan.log(describeSample(run, job.scenario.name, job.step.label, model.name, sample));
       }
     }
   };
-  for (let run = 1; run <= plan.runs; run++) {
-    for (const model of plan.models) {
-      const jobs = jobsOf(model);
-      if (jobs.length > 0) await runJobs(run, model, jobs, jobs);
-    }
-  }
-  // Re-runs: rows whose kept runs still disagree, one more run each per round, every model in turn.
-  const primaryOf = (scenario: Scenario): MetricName => scenario.primary;
-  for (let round = 1; round <= plan.maxExtraRuns && plan.runs >= 2; round++) {
-    const noisy = [...collected.values()].filter((entry) => isNoisy(entry.samples, primaryOf(entry.scenario), plan));
-    if (noisy.length === 0) break;
-    if (elapsed() > plan.rerunUntilSeconds) {
-      plan.log(`re-runs stopped at ${Math.round(elapsed())} s (bound ${plan.rerunUntilSeconds} s): ${noisy.length} row(s) left noisy`);
-      break;
-    }
-    plan.log(`re-run round ${round}: ${noisy.length} row(s) spread over ${Math.round(plan.noiseThreshold * 100)}%`);
-    // Scenario by scenario, and event-loop (every ratio's baseline) first, so that when time runs
-    // short the rows the summary leans on got theirs.
-    const byBaselineFirst = [...plan.models].sort((a, b) => Number(b.name === BASELINE_MODEL) - Number(a.name === BASELINE_MODEL));
-    for (const scenario of plan.scenarios) {
-      for (const model of byBaselineFirst) {
-        const jobs = jobsOf(model).filter(
-          (job) =>
-            job.scenario.name === scenario.name &&
-            noisy.some(
-              (entry) => entry.model === model.name && entry.scenario.name === job.scenario.name && entry.step.label === job.step.label,
-            ),
-        );
-        if (jobs.length > 0 && elapsed() <= plan.rerunUntilSeconds) await runJobs(plan.runs + round, model, jobs, jobsOf(model));
+  /** Every run, then the re-runs of noisy rows. */
+  const runAllRuns = async (): Promise<void> => {
+    for (let run = 1; run <= plan.runs; run++) {
+      for (const model of plan.models) {
+        const jobs = jobsOf(model);
+        if (jobs.length > 0) await runJobs(run, model, jobs, jobs);
       }
+    }
+    // Re-runs: rows whose kept runs still disagree, one more run each per round, every model in turn.
+    const primaryOf = (scenario: Scenario): MetricName => scenario.primary;
+    for (let round = 1; round <= plan.maxExtraRuns && plan.runs >= 2; round++) {
+      const noisy = [...collected.values()].filter((entry) => isNoisy(entry.samples, primaryOf(entry.scenario), plan));
+      if (noisy.length === 0) break;
+      if (elapsed() > plan.rerunUntilSeconds) {
+        plan.log(`re-runs stopped at ${Math.round(elapsed())} s (bound ${plan.rerunUntilSeconds} s): ${noisy.length} row(s) left noisy`);
+        break;
+      }
+      plan.log(`re-run round ${round}: ${noisy.length} row(s) spread over ${Math.round(plan.noiseThreshold * 100)}%`);
+      // Scenario by scenario, and event-loop (every ratio's baseline) first, so that when time runs
+      // short the rows the summary leans on got theirs.
+      const byBaselineFirst = [...plan.models].sort((a, b) => Number(b.name === BASELINE_MODEL) - Number(a.name === BASELINE_MODEL));
+      for (const scenario of plan.scenarios) {
+        for (const model of byBaselineFirst) {
+          const jobs = jobsOf(model).filter(
+            (job) =>
+              job.scenario.name === scenario.name &&
+              noisy.some(
+                (entry) => entry.model === model.name && entry.scenario.name === job.scenario.name && entry.step.label === job.step.label,
+              ),
+          );
+          if (jobs.length > 0 && elapsed() <= plan.rerunUntilSeconds) await runJobs(plan.runs + round, model, jobs, jobsOf(model));
+        }
+      }
+    }
+  };
+  // Stopped from outside (Ctrl-C, a timeout's SIGTERM): the servers kept between runs go too, none left behind.
+  const stopServersAndExit = (signal: NodeJS.Signals): void => {
+    for (const slot of slots.values()) if (slot.server?.alive()) process.kill(slot.server.pid, 'SIGTERM');
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', stopServersAndExit);
+  process.once('SIGTERM', stopServersAndExit);
+  try {
+    await runAllRuns();
+  } finally {
+    process.removeListener('SIGINT', stopServersAndExit);
+    process.removeListener('SIGTERM', stopServersAndExit);
+    for (const slot of slots.values()) {
+      const samples = slot.taken.length;
+      if (!(await stopSlot(slot))) plan.log(`${slot.model}: its server did not exit cleanly after SIGTERM (${samples} runs flagged)`);
     }
   }
   const results = [...collected.values()].map((entry) => aggregate(entry, plan));
@@ -178,43 +214,49 @@ function groupByServers(jobs: readonly Job[]): Array<{ servers: ServerSet | unde
 type StepSample = Omit<RunSample, 'run' | 'cleanExit'>;
 
 /**
- * Starts the model once and runs the jobs in order on it; a server that dies is started again
- * for the next job. Every sample learns whether its server exited cleanly when stopped.
+ * Runs the jobs in order on the slot's server, starting it if it is not running (the first
+ * run, or after it died: a dead server is stopped, which flags its samples, and started again).
  */
-async function runOnOneServer(
+async function runOnSlot(
+  slot: ServerSlot,
   model: ModelEntry,
   profile: CpuProfile,
   args: readonly string[],
+  run: number,
   jobs: readonly Job[],
-  run: (server: RunningServer, job: Job) => Promise<StepSample>,
-): Promise<Array<{ job: Job; sample: Omit<RunSample, 'run'> }>> {
-  const done: Array<{ job: Job; sample: Omit<RunSample, 'run'> }> = [];
-  let server: RunningServer | undefined;
-  let pending: Array<{ job: Job; sample: StepSample }> = [];
-  const stop = async (): Promise<void> => {
-    const clean = server === undefined ? false : (await server.stop()).clean;
-    for (const entry of pending) done.push({ job: entry.job, sample: { ...entry.sample, cleanExit: clean } });
-    pending = [];
-    server = undefined;
-  };
+  measure: (server: RunningServer, job: Job) => Promise<StepSample>,
+): Promise<Array<{ job: Job; sample: RunSample }>> {
+  const done: Array<{ job: Job; sample: RunSample }> = [];
   for (const job of jobs) {
-    if (server !== undefined && !server.alive()) await stop();
-    if (server === undefined) {
+    if (slot.server !== undefined && !slot.server.alive()) await stopSlot(slot);
+    if (slot.server === undefined) {
       try {
-        server = await startServer(model, profile, args);
+        slot.server = await startServer(model, profile, args);
       } catch (error) {
-        done.push({ job, sample: { ...failedSample(error), cleanExit: false } });
+        done.push({ job, sample: { run, ...failedSample(error), cleanExit: false } });
         continue;
       }
     }
+    let sample: PendingSample;
     try {
-      pending.push({ job, sample: await run(server, job) });
+      sample = { run, ...(await measure(slot.server, job)), cleanExit: true };
     } catch (error) {
-      pending.push({ job, sample: failedSample(error) });
+      sample = { run, ...failedSample(error), cleanExit: true };
     }
+    slot.taken.push(sample);
+    done.push({ job, sample });
   }
-  if (server !== undefined) await stop();
   return done;
+}
+
+/** Stops the slot's server, if any; every sample taken on it learns whether it exited cleanly. */
+async function stopSlot(slot: ServerSlot): Promise<boolean> {
+  if (slot.server === undefined) return true;
+  const { clean } = await slot.server.stop();
+  for (const sample of slot.taken) sample.cleanExit = clean;
+  slot.taken = [];
+  slot.server = undefined;
+  return clean;
 }
 
 function failedSample(error: unknown): StepSample {
