@@ -12,6 +12,8 @@ import {
   constants,
   fstat,
   fstatSync,
+  fsync,
+  fsyncSync,
   lstat,
   lstatSync,
   open,
@@ -31,7 +33,15 @@ import {
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { type FileEntry, ProtocolError } from '@echoplex/protocol';
-import { type FileResult, type FileSink, type FileSource, type FileStore, listing, temporaryUploadName } from './file-store.js';
+import {
+  type FileResult,
+  type FileSink,
+  type FileSource,
+  type FileStore,
+  isTemporaryUpload,
+  listing,
+  temporaryUploadName,
+} from './file-store.js';
 
 /** Read only; never through a symlink; a FIFO or device opens without waiting, then fstat refuses it. */
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -63,6 +73,38 @@ function removeQuietly(temporary: string): void {
     unlinkSync(temporary);
   } catch {
     // Already gone: nothing of the upload is left.
+  }
+}
+
+/**
+ * Removes the temporary uploads in DIR that no live process owns: what a SIGKILL, a crash or a
+ * power cut left (the exit hook above cannot run then). Run once at a server's start. An upload
+ * whose process is alive stays: several servers may share DIR. Returns how many were removed.
+ */
+export function removeAbandonedUploads(dir: string): number {
+  let removed = 0;
+  for (const entry of readdirSync(dir)) {
+    if (!isTemporaryUpload(entry)) continue;
+    // `.NAME~PID-THREAD-N-STAMP~upload` (uniqueSuffix): a name never holds `~`.
+    const owner = Number(entry.split('~')[1]?.split('-')[0]);
+    if (Number.isSafeInteger(owner) && owner > 0 && processIsAlive(owner)) continue;
+    try {
+      unlinkSync(join(dir, entry));
+      removed += 1;
+    } catch {
+      // Removed meanwhile, or not ours to remove: it is left as it was.
+    }
+  }
+  return removed;
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, another user's.
+    return errnoOf(error) === 'EPERM';
   }
 }
 
@@ -191,6 +233,17 @@ class LoopSink implements FileSink {
 
   commit(done: (result: FileResult<{ readonly replaced: boolean }>) => void): void {
     this.state = 'committing';
+    // On the disk before it takes the name: a crash after the rename never leaves a short file under it.
+    fsync(this.fd, (syncError) => {
+      if (syncError !== null) {
+        close(this.fd, () => {});
+        return this.discard(() => done(failed(storeError(syncError, this.name))));
+      }
+      this.closeAndRename(done);
+    });
+  }
+
+  private closeAndRename(done: (result: FileResult<{ readonly replaced: boolean }>) => void): void {
     close(this.fd, (closeError) => {
       if (closeError !== null) return this.discard(() => done(failed(storeError(closeError, this.name))));
       lstat(this.target, (statError, stats) => {
@@ -332,7 +385,12 @@ class BlockingSink implements FileSink {
     this.open = false;
     let existing: Existing;
     try {
-      closeSync(this.fd);
+      // On the disk before it takes the name: a crash after the rename never leaves a short file under it.
+      try {
+        fsyncSync(this.fd);
+      } finally {
+        closeSync(this.fd);
+      }
       existing = existingOf(lstatSync(this.target, { throwIfNoEntry: false }));
       if (existing !== 'other') {
         renameSync(this.temporary, this.target);

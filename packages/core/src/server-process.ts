@@ -9,6 +9,7 @@ import { createServer, type Socket } from 'node:net';
 import { exitOnStartupError, readCommandLine } from './cli.js';
 import type { CliSpec, FlagSpec, FlagValues, ServerConfig } from './config.js';
 import { DatagramEndpoint, type DatagramListener, type DatagramServe } from './datagram-endpoint.js';
+import { removeAbandonedUploads } from './directory-store.js';
 import { HubRelay } from './hub-relay.js';
 import { listen } from './listener.js';
 import { createLogger, type Logger, logListening } from './logger.js';
@@ -73,6 +74,10 @@ export async function startServer<Flags extends Record<string, FlagSpec<unknown>
 ): Promise<ServerProcess<FlagValues<Flags>>> {
   const { server: config, model: flags } = readCommandLine(spec);
   const logger = createLogger(spec.model, config.logLevel);
+  if (config.filesDir !== undefined) {
+    const removed = removeAbandonedUploads(config.filesDir);
+    if (removed > 0) logger.info({ dir: config.filesDir, removed }, 'removed the temporary uploads of processes that died');
+  }
   // With --hub, waits up to 10 s for Redis.
   const chat = await openHub(config.hub, logger).catch((error: unknown) => exitOnStartupError(spec.model, error));
   return new ServerProcess(spec, config, flags, logger, chat);

@@ -1,11 +1,11 @@
 /** Both real-directory stores, held to the same rules: what LIST shows, what GET opens, how a PUT lands or leaves nothing. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FileResult, FileStore } from '../src/index.js';
-import { BlockingFileStore, LoopFileStore } from '../src/node.js';
+import { BlockingFileStore, LoopFileStore, removeAbandonedUploads } from '../src/node.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'echoplex-store-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -76,5 +76,19 @@ describe.each([
     expect(code(await call(store.write.bind(store, 'link')))).toBe('BAD_ARGUMENT');
     expect(code(await call(store.write.bind(store, 'sub')))).toBe('BAD_ARGUMENT');
     expect(readFileSync(outside, 'utf8')).toBe('outside');
+  });
+});
+
+describe('removeAbandonedUploads', () => {
+  it('removes the temporary uploads of dead processes, and only those', () => {
+    const dir = path.join(root, 'abandoned');
+    mkdirSync(dir);
+    const deadPid = spawnSync('true').pid as number;
+    const dead = `.report.txt~${deadPid}-0-1-kq3x9~upload`;
+    const live = `.notes.txt~${process.pid}-0-1-kq3xa~upload`;
+    for (const name of [dead, live, 'report.txt', '.hidden~upload-not-ours', 'a~b~upload']) writeFileSync(path.join(dir, name), 'x');
+    expect(removeAbandonedUploads(dir)).toBe(1);
+    expect(readdirSync(dir).sort()).toEqual(['.hidden~upload-not-ours', live, 'a~b~upload', 'report.txt'].sort());
+    expect(removeAbandonedUploads(dir)).toBe(0);
   });
 });
