@@ -10,18 +10,23 @@ export interface WorkerSetup {
   readonly injectFaults: boolean;
 }
 
+/** What crosses to a worker in one turn of the main thread, in order: packed records (transferred) and hub events. */
+export type ToWorkerPart = ArrayBuffer | HubEvent;
+
+/** What crosses to the main thread in one turn of a worker, in order: packed records (transferred) and runs of hub calls. */
+export type FromWorkerPart = ArrayBuffer | readonly HubCall[];
+
 export type ToWorker =
-  | { readonly kind: 'records'; readonly packed: ArrayBuffer }
-  | { readonly kind: 'hub'; readonly event: HubEvent }
+  /** One turn's records and hub events: one postMessage per worker per turn, however they interleave. */
+  | { readonly kind: 'turn'; readonly parts: readonly ToWorkerPart[] }
   /** INFO and /metrics answered, or counters asked for: core's server-view messages. */
   | ViewFromParent
   | { readonly kind: 'shutdown' };
 
 export type FromWorker =
   | { readonly kind: 'ready' }
-  | { readonly kind: 'records'; readonly packed: ArrayBuffer }
-  /** The hub calls of one turn, in order. */
-  | { readonly kind: 'hub'; readonly calls: readonly HubCall[] }
+  /** One turn's records and hub calls; a run of calls is applied with one HubRelay.handleAll. */
+  | { readonly kind: 'turn'; readonly parts: readonly FromWorkerPart[] }
   /** INFO and /metrics asked, or counters sent: core's server-view messages. */
   | ViewToParent;
 

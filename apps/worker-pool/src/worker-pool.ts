@@ -6,9 +6,14 @@
 import type { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import {
+  emptyKeepingCapacity,
+  HUB_BATCH_BYTES,
+  type HubCall,
   type HubChannel,
+  type HubEvent,
   type HubRelay,
   hubEventBytes,
+  hubEventMemberBytes,
   isViewMessage,
   RetiredStats,
   type ServerView,
@@ -16,7 +21,7 @@ import {
 } from '@echoplex/core';
 import { OpenSockets, type ViewChannel, ViewRelay } from '@echoplex/core/node';
 import type { Logger } from '@echoplex/core/server';
-import type { FromWorker, ToWorker, WorkerSetup } from './messages.js';
+import type { FromWorker, ToWorker, ToWorkerPart, WorkerSetup } from './messages.js';
 import { Op, RecordBatch, readRecords } from './records.js';
 import { type ReadHold, type RecordSink, RelayedSocket } from './relayed-socket.js';
 
@@ -43,6 +48,11 @@ class PoolWorker implements RecordSink {
   /** Push bytes sent to the worker whose output has not come back yet (PUSH_WINDOW). */
   pushesInFlight = 0;
   private readonly outgoing = new RecordBatch();
+  /** This turn's records and hub events so far, in order; the records being gathered now are in `outgoing`. */
+  private readonly parts: ToWorkerPart[] = [];
+  private readonly transfer: ArrayBuffer[] = [];
+  /** Pushes per member in this turn's events (hubEventMemberBytes): at HUB_BATCH_BYTES the message goes at once. */
+  private eventsBytes = 0;
   private flushScheduled = false;
 
   constructor(
@@ -55,7 +65,7 @@ class PoolWorker implements RecordSink {
     this.thread = new Worker(new URL('./worker.js', import.meta.url), { workerData: setup });
     this.channel = relay.connect((event) => {
       const bytes = hubEventBytes(event);
-      this.post({ kind: 'hub', event });
+      this.queueEvent(event);
       if (bytes === 0 || this.dead) return;
       this.pushesInFlight += bytes;
       this.onPushes();
@@ -76,11 +86,28 @@ class PoolWorker implements RecordSink {
     this.scheduleFlush();
   }
 
-  /** Any other message goes after the records gathered so far: the worker sees one order of events. */
+  /** Any other message goes after this turn's records and events: the worker sees one order of events. */
   post(message: ToWorker): void {
     if (this.dead) return;
     this.flush();
     this.thread.postMessage(message);
+  }
+
+  /** A hub event joins this turn's message, after the records gathered before it. */
+  private queueEvent(event: HubEvent): void {
+    if (this.dead) return;
+    this.closeRecords();
+    this.parts.push(event);
+    this.eventsBytes += hubEventMemberBytes(event);
+    if (this.eventsBytes >= HUB_BATCH_BYTES) this.flush();
+    else this.scheduleFlush();
+  }
+
+  private closeRecords(): void {
+    if (this.outgoing.isEmpty) return;
+    const packed = this.outgoing.take();
+    this.parts.push(packed);
+    this.transfer.push(packed);
   }
 
   private scheduleFlush(): void {
@@ -90,11 +117,31 @@ class PoolWorker implements RecordSink {
     setImmediate(() => this.flush());
   }
 
+  /** One postMessage for the whole turn (it is cloned at once, so the lists are reused). */
   private flush(): void {
     this.flushScheduled = false;
-    if (this.outgoing.isEmpty || this.dead) return;
-    const packed = this.outgoing.take();
-    this.thread.postMessage({ kind: 'records', packed } satisfies ToWorker, [packed]);
+    this.eventsBytes = 0;
+    if (this.dead) return;
+    this.closeRecords();
+    if (this.parts.length === 0) return;
+    this.thread.postMessage({ kind: 'turn', parts: this.parts } satisfies ToWorker, this.transfer);
+    emptyKeepingCapacity(this.parts);
+    emptyKeepingCapacity(this.transfer);
+  }
+
+  private readonly onRecord = (op: Op, id: number, value: number, payload: Buffer | undefined): void => {
+    if (op !== Op.TAKEN) return this.connections.get(id)?.receive(op, value, payload);
+    this.pushesInFlight -= value;
+    this.onPushes();
+  };
+
+  private handleCalls(calls: readonly HubCall[]): void {
+    try {
+      this.relay.handleAll(this.channel, calls);
+    } catch (error) {
+      // A hub call the authority cannot apply is a bug, but it must not take the whole server down.
+      this.logger.error({ err: error, calls, worker: this.setup.index }, 'hub call failed');
+    }
   }
 
   private onMessage(message: FromWorker): void {
@@ -103,19 +150,10 @@ class PoolWorker implements RecordSink {
       case 'ready':
         this.ready = true;
         return;
-      case 'records':
-        readRecords(message.packed, (op, id, value, payload) => {
-          if (op !== Op.TAKEN) return this.connections.get(id)?.receive(op, value, payload);
-          this.pushesInFlight -= value;
-          this.onPushes();
-        });
-        return;
-      case 'hub':
-        try {
-          this.relay.handleAll(this.channel, message.calls);
-        } catch (error) {
-          // A hub call the authority cannot apply is a bug, but it must not take the whole server down.
-          this.logger.error({ err: error, calls: message.calls, worker: this.setup.index }, 'hub call failed');
+      case 'turn':
+        for (const part of message.parts) {
+          if (part instanceof ArrayBuffer) readRecords(part, this.onRecord);
+          else this.handleCalls(part);
         }
         return;
     }

@@ -5,8 +5,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import {
+  emptyKeepingCapacity,
   HUB_BATCH_BYTES,
   type HubCall,
+  type HubEvent,
   hubCallBytes,
   hubEventBytes,
   isViewMessage,
@@ -17,7 +19,7 @@ import {
   type SessionTransport,
 } from '@echoplex/core';
 import { IdleTimer, loopFileStore, OUTPUT_HIGH_WATER } from '@echoplex/core/node';
-import { FAULT_TRIGGERS, type FromWorker, type ToWorker, type WorkerSetup } from './messages.js';
+import { FAULT_TRIGGERS, type FromWorker, type FromWorkerPart, type ToWorker, type WorkerSetup } from './messages.js';
 import { Op, RecordBatch, readRecords } from './records.js';
 
 if (parentPort === null) throw new Error('worker.js runs as a worker thread of main.js');
@@ -27,29 +29,38 @@ const stats = new ServerStats();
 const servedBy = `worker ${setup.index}`;
 
 const outgoing = new RecordBatch();
-/** Hub calls not yet sent: those made one after another cross in one message (a publisher's SAYs of one read). */
-const hubCalls: HubCall[] = [];
+/** The run of hub calls being gathered: calls made one after another are applied together (a publisher's SAYs of one read). */
+let hubCalls: HubCall[] = [];
 let hubCallsBytes = 0;
+/** This turn's records and runs of hub calls so far, in order; the ones being gathered now are in `outgoing` and `hubCalls`. */
+const parts: FromWorkerPart[] = [];
+const transfer: ArrayBuffer[] = [];
 let flushScheduled = false;
 
-/** Sends the records gathered in this turn of the event loop as one transferred buffer. */
-function flushRecords(): void {
+/** The records gathered since the last hub call, packed into one transferable buffer. */
+function closeRecords(): void {
   if (outgoing.isEmpty) return;
   const packed = outgoing.take();
-  port.postMessage({ kind: 'records', packed } satisfies FromWorker, [packed]);
+  parts.push(packed);
+  transfer.push(packed);
 }
 
-function flushHubCalls(): void {
+function closeHubCalls(): void {
   hubCallsBytes = 0;
   if (hubCalls.length === 0) return;
-  port.postMessage({ kind: 'hub', calls: hubCalls.splice(0) } satisfies FromWorker);
+  parts.push(hubCalls);
+  hubCalls = [];
 }
 
-/** The end of a turn: at most one of the two holds anything, since each flushes the other before it grows. */
+/** The end of a turn: its records and hub calls cross in one postMessage (cloned at once, so the lists are reused). */
 function flushTurn(): void {
   flushScheduled = false;
-  flushRecords();
-  flushHubCalls();
+  closeRecords();
+  closeHubCalls();
+  if (parts.length === 0) return;
+  port.postMessage({ kind: 'turn', parts } satisfies FromWorker, transfer);
+  emptyKeepingCapacity(parts);
+  emptyKeepingCapacity(transfer);
 }
 
 function scheduleFlush(): void {
@@ -59,27 +70,27 @@ function scheduleFlush(): void {
 }
 
 function addRecord(op: Op, id: number, value?: number): void {
-  flushHubCalls();
+  closeHubCalls();
   outgoing.add(op, id, value);
 }
 
 function addDataRecord(id: number, bytes: Buffer): void {
-  flushHubCalls();
+  closeHubCalls();
   outgoing.addData(id, bytes);
 }
 
-/** Any other message goes after the records and calls gathered so far, so the main thread sees one order of events. */
+/** Any other message goes after this turn's records and calls, so the main thread sees one order of events. */
 function post(message: FromWorker): void {
-  flushRecords();
-  flushHubCalls();
+  flushTurn();
   port.postMessage(message);
 }
 
 const hub = new RemoteHub((call) => {
-  flushRecords();
+  closeRecords();
   hubCalls.push(call);
   hubCallsBytes += hubCallBytes(call);
-  if (hubCallsBytes >= HUB_BATCH_BYTES) flushHubCalls();
+  // No more than HUB_BATCH_BYTES of calls in one message: it goes now, and the turn goes on in the next.
+  if (hubCallsBytes >= HUB_BATCH_BYTES) flushTurn();
   else scheduleFlush();
 });
 
@@ -216,24 +227,27 @@ function onRecord(op: Op, id: number, value: number, payload: Buffer | undefined
   }
 }
 
+function receiveHubEvent(event: HubEvent): void {
+  hub.receive(event);
+  // After the output they made: the main thread counts the pushes it sent us until it has read that output.
+  const bytes = hubEventBytes(event);
+  if (bytes > 0) {
+    queueMicrotask(() => {
+      addRecord(Op.TAKEN, 0, bytes);
+      scheduleFlush();
+    });
+  }
+}
+
 port.on('message', (message: ToWorker) => {
   if (isViewMessage(message)) return view.receive(message);
   switch (message.kind) {
-    case 'records':
-      readRecords(message.packed, onRecord);
-      return;
-    case 'hub': {
-      hub.receive(message.event);
-      // After the output they made: the main thread counts the pushes it sent us until it has read that output.
-      const bytes = hubEventBytes(message.event);
-      if (bytes > 0) {
-        queueMicrotask(() => {
-          addRecord(Op.TAKEN, 0, bytes);
-          scheduleFlush();
-        });
+    case 'turn':
+      for (const part of message.parts) {
+        if (part instanceof ArrayBuffer) readRecords(part, onRecord);
+        else receiveHubEvent(part);
       }
       return;
-    }
     case 'shutdown':
       for (const connection of connections.values()) connection.session.shutdown();
       return;

@@ -51,6 +51,13 @@ export const hubCallBytes = (call: HubCall): number => (call.op === 'say' || cal
 
 const pushBytes = (push: Push): number => push.room.length + push.nick.length + (push.kind === 'MSG' ? push.text.length : 0) + 16;
 
+/** At most what one member gets from an event's pushes: a model's relay sends a worker or child the events of one turn in one message, up to HUB_BATCH_BYTES of this. */
+export function hubEventMemberBytes(event: HubEvent): number {
+  if (event.op === 'push') return pushBytes(event.push);
+  if (event.op === 'pushes') return event.pushes.reduce((sum, { push }) => sum + pushBytes(push), 0);
+  return 0;
+}
+
 /** About the output an event's pushes become (bytes times members), so a relay can bound the pushes in flight to a worker; 0 for results and availability. */
 export function hubEventBytes(event: HubEvent): number {
   if (event.op === 'push') return pushBytes(event.push) * event.to.length;
