@@ -193,7 +193,7 @@ process.on('message', (message: unknown, handle: unknown) => {
       if (handle instanceof Socket) serve(handle, message.id, message.busy, message.waitedMs);
       break;
     case 'hub':
-      hub.receive(message.event);
+      for (const event of message.events) hub.receive(event);
       break;
     case 'drain':
       void drain(message.timeoutMs);

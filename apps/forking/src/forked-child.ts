@@ -4,7 +4,18 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { type HubChannel, type HubRelay, isViewMessage, ServerStats, type ServerView, type StatsSnapshot } from '@echoplex/core';
+import {
+  emptyKeepingCapacity,
+  HUB_BATCH_BYTES,
+  type HubChannel,
+  type HubEvent,
+  type HubRelay,
+  hubEventMemberBytes,
+  isViewMessage,
+  ServerStats,
+  type ServerView,
+  type StatsSnapshot,
+} from '@echoplex/core';
 import type { ViewChannel, ViewRelay } from '@echoplex/core/node';
 import { type ChildConfig, isToParent, type ToChild, type ToParent } from './ipc.js';
 
@@ -41,6 +52,18 @@ export class ForkedChild {
   private backlogged = false;
   /** Messages sent and not yet written to the channel. */
   private unwritten = 0;
+  /** This turn's hub events for the child: they cross in one message, however many calls from other children made them. */
+  private readonly events: HubEvent[] = [];
+  private eventsBytes = 0;
+  private eventsQueued = false;
+  private readonly sendEvents = (): void => {
+    this.eventsQueued = false;
+    this.eventsBytes = 0;
+    if (this.events.length === 0) return;
+    // Serialized at once, so the list is reused.
+    this.sendNow({ kind: 'hub', events: this.events });
+    emptyKeepingCapacity(this.events);
+  };
 
   constructor(
     config: ChildConfig,
@@ -51,7 +74,7 @@ export class ForkedChild {
   ) {
     this.process = fork(CHILD_ENTRY, [JSON.stringify(config)], { serialization: 'json' });
     this.pid = this.process.pid ?? -1;
-    this.channel = relay.connect((event) => this.send({ kind: 'hub', event }));
+    this.channel = relay.connect((event) => this.queueEvent(event));
     this.view = view.connect((message) => this.send(message));
     // A send to a child that just died fails here; its 'close' does the cleanup.
     this.process.on('error', () => {});
@@ -102,6 +125,7 @@ export class ForkedChild {
       return;
     }
     if (!busy) this.counted.add(id);
+    this.sendEvents();
     const message: ToChild = { kind: 'connection', id, busy, waitedMs };
     this.process.send(message, socket, { keepOpen: false }, (error) => {
       if (error === null) return;
@@ -144,12 +168,29 @@ export class ForkedChild {
     }
   }
 
+  /** A hub event joins this turn's message; no more than HUB_BATCH_BYTES of pushes per member wait in it (one write's worth in the child). */
+  private queueEvent(event: HubEvent): void {
+    if (!this.alive) return;
+    this.events.push(event);
+    this.eventsBytes += hubEventMemberBytes(event);
+    if (this.eventsBytes >= HUB_BATCH_BYTES) return this.sendEvents();
+    if (this.eventsQueued) return;
+    this.eventsQueued = true;
+    setImmediate(this.sendEvents);
+  }
+
+  /** Any other message goes after this turn's hub events: the child sees one order. */
+  private send(message: ToChild): void {
+    this.sendEvents();
+    this.sendNow(message);
+  }
+
   /**
    * Pushes for a room come as fast as any member anywhere sends: when the child reads them
    * slower (false: Node's queue for the channel is over its mark), the senders are held until
    * the queue is empty again, so it stays bounded (and holds do not flap at the mark).
    */
-  private send(message: ToChild): void {
+  private sendNow(message: ToChild): void {
     if (!this.alive || !this.process.connected) return;
     this.unwritten += 1;
     const flowing = this.process.send(message, undefined, undefined, () => {

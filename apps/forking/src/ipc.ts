@@ -17,7 +17,8 @@ export interface ChildConfig {
 export type ToChild =
   /** `waitedMs`: how long it waited for a child, which counts against its idle timeout. */
   | { readonly kind: 'connection'; readonly id: number; readonly busy: boolean; readonly waitedMs: number }
-  | { readonly kind: 'hub'; readonly event: HubEvent }
+  /** One turn's hub events for this child's members, in order (at most HUB_BATCH_BYTES of pushes per member). */
+  | { readonly kind: 'hub'; readonly events: readonly HubEvent[] }
   /** INFO and /metrics answered, or counters asked for: core's server-view messages. */
   | ViewFromParent
   | { readonly kind: 'drain'; readonly timeoutMs: number }
