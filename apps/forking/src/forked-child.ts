@@ -5,7 +5,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Socket } from 'node:net';
 import {
-  emptyKeepingCapacity,
   HUB_BATCH_BYTES,
   type HubChannel,
   type HubEvent,
@@ -53,16 +52,17 @@ export class ForkedChild {
   /** Messages sent and not yet written to the channel. */
   private unwritten = 0;
   /** This turn's hub events for the child: they cross in one message, however many calls from other children made them. */
-  private readonly events: HubEvent[] = [];
+  private events: HubEvent[] = [];
   private eventsBytes = 0;
   private eventsQueued = false;
   private readonly sendEvents = (): void => {
     this.eventsQueued = false;
     this.eventsBytes = 0;
-    if (this.events.length === 0) return;
-    // Serialized at once, so the list is reused.
-    this.sendNow({ kind: 'hub', events: this.events });
-    emptyKeepingCapacity(this.events);
+    const events = this.events;
+    if (events.length === 0) return;
+    // A fresh list each time: while a socket handed over is not yet acknowledged, Node queues messages unserialized.
+    this.events = [];
+    this.sendNow({ kind: 'hub', events });
   };
 
   constructor(
