@@ -11,7 +11,7 @@
  * handler's replies with nothing waiting before them are written at once.
  */
 import type { Socket } from 'node:net';
-import { emptyKeepingCapacity, type HandlerSocket, type PeerName, SocketError, SocketTimeout } from '@echoplex/core';
+import { emptyKeepingCapacity, type HandlerSocket, type PeerName, SocketError, SocketTimeout, TurnBytes } from '@echoplex/core';
 import { closeLingering } from '@echoplex/core/node';
 
 /** Bytes read ahead of the coroutine before the socket stops reading: a kernel receive buffer's worth. */
@@ -26,6 +26,8 @@ const SENT: Promise<void> = Promise.resolve();
  * as event-loop's TurnFlusher: the handlers this turn resumes run before it, their output joins.
  */
 export class WriteTurn {
+  /** A socket's bytes of this turn, joined once for all sockets given the same pieces (a room's pushes). */
+  readonly bytes = new TurnBytes();
   private readonly dirty: CoroutineSocket[] = [];
   private scheduled = false;
   private readonly writeAll = (): void => {
@@ -33,6 +35,7 @@ export class WriteTurn {
     const dirty = this.dirty;
     for (let i = 0; i < dirty.length; i++) (dirty[i] as CoroutineSocket).flush();
     emptyKeepingCapacity(dirty);
+    this.bytes.forget();
   };
 
   schedule(socket: CoroutineSocket): void {
@@ -155,7 +158,7 @@ export class CoroutineSocket implements HandlerSocket {
     const outgoing = this.outgoing;
     const count = outgoing.length;
     if (count === 0) return;
-    const bytes = count === 1 ? (outgoing[0] as Uint8Array) : Buffer.concat(outgoing, this.outgoingBytes);
+    const bytes = count === 1 ? (outgoing[0] as Uint8Array) : this.turn.bytes.join(outgoing, this.outgoingBytes);
     emptyKeepingCapacity(outgoing);
     this.outgoingBytes = 0;
     const write = this.turnWrite;

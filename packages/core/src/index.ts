@@ -17,3 +17,4 @@ export * from './server-view.js';
 export * from './session.js';
 export * from './socket-handler.js';
 export * from './stats.js';
+export * from './turn-bytes.js';

@@ -12,6 +12,7 @@ import { OpenSockets } from './open-sockets.js';
 import type { ServerView } from './server-view.js';
 import { emptyKeepingCapacity, Session, type SessionLimits, type SessionTransport } from './session.js';
 import type { ServerStats } from './stats.js';
+import { TurnBytes } from './turn-bytes.js';
 
 /** Stop reading a socket while this much output waits for it: a client that does not read is not read from. */
 export const OUTPUT_HIGH_WATER = 64 * 1024;
@@ -32,8 +33,12 @@ export interface SocketSessionsOptions {
  * publisher's window of SAYs in one read costs each member one syscall, not one per message.
  * Flushed on a microtask rather than setImmediate: measured faster for fan-out (bench fanout m100,
  * event-loop: 1.02M deliveries/s against 0.77M), since a turn rarely holds two events for one member.
+ * Joined with Buffer.concat, once for all members with the same pieces (TurnBytes), and written with
+ * one socket.write: cork + a write per piece + uncork (one writev) cost 15 % more CPU per delivery
+ * (docs/fanout-profile.md).
  */
 class TurnFlusher {
+  readonly bytes = new TurnBytes();
   private readonly dirty: SocketConnection[] = [];
   private scheduled = false;
   private readonly flushAll = (): void => {
@@ -41,6 +46,7 @@ class TurnFlusher {
     const dirty = this.dirty;
     for (let i = 0; i < dirty.length; i++) (dirty[i] as SocketConnection).flush();
     emptyKeepingCapacity(dirty);
+    this.bytes.forget();
   };
 
   schedule(connection: SocketConnection): void {
@@ -118,7 +124,7 @@ class SocketConnection implements SessionTransport {
     if (count === 0) return;
     const socket = this.socket;
     if (!socket.destroyed) {
-      socket.write(count === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, this.pendingBytes));
+      socket.write(count === 1 ? (pending[0] as Buffer) : this.flusher.bytes.join(pending, this.pendingBytes));
     }
     emptyKeepingCapacity(pending);
     this.pendingBytes = 0;

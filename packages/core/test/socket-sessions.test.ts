@@ -75,21 +75,30 @@ async function listen(): Promise<{ hub: LocalHub; accepted: Socket[]; connect: (
 }
 
 describe('SocketSessions', () => {
-  it("leaves a publisher's SAYs of one read in one write to each member, in the order sent", async () => {
+  it("leaves a publisher's SAYs of one read in one write to each member, in the order sent, the same bytes for both", async () => {
     const { accepted, connect } = await listen();
     const publisher = await connect();
-    const member = await connect();
     publisher.socket.write('JOIN lobby\n');
     expect(await publisher.lines(1)).toEqual(['OK JOIN lobby']);
-    member.socket.write('JOIN lobby\n');
-    expect(await member.lines(1)).toEqual(['OK JOIN lobby']);
-    expect(await publisher.lines(1)).toEqual(['JOINED lobby guest-2']);
+    const members = [await connect(), await connect()];
+    for (const member of members) {
+      member.socket.write('JOIN lobby\n');
+      expect(await member.lines(1)).toEqual(['OK JOIN lobby']);
+    }
+    expect(await publisher.lines(2)).toEqual(['JOINED lobby guest-2', 'JOINED lobby guest-3']);
+    expect(await (members[0] as LineClient).lines(1)).toEqual(['JOINED lobby guest-3']);
 
-    const memberSide = accepted[1] as Socket;
-    const write = vi.spyOn(memberSide, 'write');
+    const writes = accepted.slice(1).map((socket) => vi.spyOn(socket, 'write'));
     publisher.socket.write('SAY one\nSAY two\nSAY three\n');
-    expect(await member.lines(3)).toEqual(['MSG lobby guest-1 one', 'MSG lobby guest-1 two', 'MSG lobby guest-1 three']);
-    expect(write).toHaveBeenCalledTimes(1);
+    for (const member of members) {
+      expect(await member.lines(3)).toEqual(['MSG lobby guest-1 one', 'MSG lobby guest-1 two', 'MSG lobby guest-1 three']);
+    }
+    const [first, second] = writes.map((write) => {
+      expect(write).toHaveBeenCalledTimes(1);
+      return write.mock.calls[0]?.[0];
+    });
+    // Joined once for the room: the second member is written the very buffer the first was.
+    expect(second).toBe(first);
   });
 
   it('sends a reply made in the same turn as pushes after them, in the same write', async () => {
