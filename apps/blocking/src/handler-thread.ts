@@ -1,26 +1,23 @@
 /**
  * A handler thread: it waits for a connection, serves it the textbook way (a loop of
- * recv -> Session -> sendall), then waits for the next. Only blocking calls, no event
- * loop: the main thread does everything asynchronous on its behalf.
+ * recv -> Session -> sendall on the connection's own fd), then waits for the next. Only
+ * blocking calls, no event loop: the main thread accepts, and relays the hub.
  */
 import { threadId, workerData } from 'node:worker_threads';
 import { HandlerConnection, ServerStats, type ServerView, SocketError, SocketTimeout } from '@echoplex/core';
 import { blockingFileStore } from '@echoplex/core/node';
-import { BlockingSocket } from './kernel/blocking-socket.js';
-import { Doorbell } from './kernel/doorbell.js';
-import { ConnectionBuffers, mainClock } from './kernel/shared-buffers.js';
+import { BlockingSocket } from './libc/blocking-socket.js';
 import { MainThreadLink } from './main-thread-link.js';
 import { FAULT_BYTES, type ThreadData } from './messages.js';
+import { ThreadControl } from './thread-control.js';
 import { blockingRemoteHub } from './thread-hub.js';
 
-/** What one recv asks for: a whole ring's worth, so a backlog drains in one call. */
+/** What one recv asks for: 64 KiB, so a backlog drains in few calls. */
 const RECV_BYTES = 64 * 1024;
 
 const data = workerData as ThreadData;
-const doorbell = new Doorbell(data.doorbell, data.doorbellFifo);
-const buffers = new ConnectionBuffers(data.buffers, data.fifo, mainClock(data.clockOrigin));
 const stats = new ServerStats();
-const link = new MainThreadLink(data.port, buffers, doorbell, data.slot, () => stats.snapshot());
+const link = new MainThreadLink(data.port, data.wakeFd, new ThreadControl(data.control), () => stats.snapshot());
 const hub = blockingRemoteHub(link);
 const server: ServerView = {
   info: (done) => done(link.requestInfo()),
@@ -71,16 +68,16 @@ function handle(socket: BlockingSocket, id: number, waitedMs: number): void {
     session.abort();
   } finally {
     if (!session.isClosed) session.abort();
+    // Sends the rest, FIN, lingers; then the main thread hears of it (and closes the fd).
     socket.close();
-    // The close reaches the main thread now, not when this thread next sleeps.
-    link.flush();
     link.onShutdown = () => {};
+    link.onDispatched = () => {};
   }
 }
 
 link.post({ kind: 'ready' });
 for (let job = link.nextConnection(); job !== undefined; job = link.nextConnection()) {
-  handle(new BlockingSocket(buffers, link), job.id, Math.max(0, performance.timeOrigin + performance.now() - job.acceptedAt));
+  handle(new BlockingSocket(job.fd, link), job.id, Math.max(0, performance.timeOrigin + performance.now() - job.acceptedAt));
   link.post({ kind: 'idle', snapshot: stats.snapshot() });
 }
 link.flush();

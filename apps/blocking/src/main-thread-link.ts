@@ -1,14 +1,15 @@
 /**
- * A handler thread's line to the main thread, and the one place the thread ever waits.
+ * A handler thread's line to the main thread, and where the thread waits: in poll(2) on its
+ * eventfd (the main thread rings it after posting) and, inside recv or sendall, its socket.
  * Messages go out in batches; messages in are read synchronously (receiveMessageOnPort)
- * whenever the thread would block, so a push or a reply reaches the thread whichever
+ * whenever the main thread posted some, so a push or a reply reaches the thread whichever
  * blocking call it is in: recv, sendall, a hub call, or waiting for its next connection.
  */
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { type HubEvent, hubEventBytes, isViewMessage, RemoteView, type ServerInfo, type StatsSnapshot } from '@echoplex/core';
-import type { Doorbell } from './kernel/doorbell.js';
-import type { ConnectionBuffers } from './kernel/shared-buffers.js';
+import { drainEventFd, POLLIN, Poller } from './libc/libc.js';
 import type { FromThread, ToThread } from './messages.js';
+import type { ThreadControl } from './thread-control.js';
 
 export type Assignment = Extract<ToThread, { kind: 'serve' }>;
 
@@ -16,69 +17,69 @@ export class MainThreadLink {
   private readonly outbox: FromThread[] = [];
   private readonly inbox: ToThread[] = [];
   private batchesTaken = 0;
+  /** Pushes were taken while reading is held: the main thread hears of it once per batch run. */
+  private tookWhileHeld = false;
+  private readonly poller = new Poller();
   /** INFO, /metrics and this thread's counters, asked of and by the main thread. */
   private readonly view: RemoteView;
   private next: Assignment | 'retire' | undefined;
-  /** The thread moved bytes the main thread has not been told about yet. */
-  private unannounced = false;
   /** Sticky: once SIGTERM reached this thread, a connection handed over in the same batch shuts down at once. */
   shuttingDown = false;
   /** Set by the hub adapter: results and pushes from the HubRelay. */
   onHubEvent: (event: HubEvent) => void = () => {};
   /** Set by the handler for the connection it serves. */
   onShutdown: () => void = () => {};
+  /** Set by the socket: after a batch ran, what its pushes queued leaves in one send. */
+  onDispatched: () => void = () => {};
 
   constructor(
     private readonly port: MessagePort,
-    private readonly buffers: ConnectionBuffers,
-    private readonly doorbell: Doorbell,
-    private readonly slot: number,
+    private readonly wakeFd: number,
+    private readonly control: ThreadControl,
     snapshot: () => StatsSnapshot,
   ) {
     this.view = new RemoteView((message) => this.post(message), snapshot);
   }
 
-  /** Queues a message; it leaves with the batch, before the thread next sleeps. */
+  /** Every socket's reading is held for pushes (the push window): recv waits without reading. */
+  get readingHeld(): boolean {
+    return this.control.held;
+  }
+
+  /** Queues a message; it leaves with the batch, before the thread next waits. */
   post(message: FromThread): void {
     this.outbox.push(message);
   }
 
-  /** The rings changed (bytes written, or room made): the main thread hears of it at the next flush. */
-  announce(): void {
-    this.unannounced = true;
-  }
-
-  /**
-   * Sends the batch and rings the doorbell. Called after each chunk the handler handled
-   * and before the thread sleeps, not on every write: each ring costs a thread hop.
-   */
+  /** Sends the batch: after each chunk the handler handled and before the thread waits, not on every post. */
   flush(): void {
     if (this.outbox.length > 0) this.port.postMessage(this.outbox.splice(0));
-    if (!this.unannounced) return;
-    this.unannounced = false;
-    this.doorbell.ring(this.slot);
   }
 
   /**
-   * Blocks until `ready()` holds (true) or `timeoutMs` passes (false), running what the
-   * main thread sends meanwhile. Sleeps in Atomics.wait: a blocked thread costs no CPU.
+   * Waits in poll(2) for the wake fd and, with `fd`, the socket's `events`, at most `timeoutMs`
+   * (undefined: no limit); runs what the main thread posted. Returns the socket's revents (0 when
+   * woken for messages or timed out). A blocked thread costs no CPU.
    */
-  block(ready: () => boolean, timeoutMs = Number.POSITIVE_INFINITY): boolean {
+  wait(fd: number | undefined, events: number, timeoutMs: number | undefined): number {
+    this.flush();
+    this.poller.wait(this.wakeFd, POLLIN, fd, events, timeoutMs);
+    const socketReady = this.poller.secondReady;
+    if (this.control.exiting) this.control.parkForExit();
+    if ((this.poller.firstReady & POLLIN) !== 0) drainEventFd(this.wakeFd);
     this.dispatch();
-    if (ready()) return true;
-    const deadline = performance.now() + timeoutMs;
-    try {
-      for (;;) {
-        const seen = this.buffers.goingToSleep();
-        this.dispatch();
-        if (ready()) return true;
-        const left = deadline - performance.now();
-        if (left <= 0) return false;
-        this.flush();
-        this.buffers.sleep(seen, left);
-      }
-    } finally {
-      this.buffers.awake();
+    return socketReady;
+  }
+
+  /** Blocks until `ready()` holds (true) or `timeoutMs` passes (false), running what the main thread sends meanwhile. */
+  block(ready: () => boolean, timeoutMs: number | undefined = undefined): boolean {
+    this.dispatch();
+    const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
+    for (;;) {
+      if (ready()) return true;
+      const left = deadline === undefined ? undefined : deadline - performance.now();
+      if (left !== undefined && left <= 0) return false;
+      this.wait(undefined, 0, left);
     }
   }
 
@@ -100,6 +101,33 @@ export class MainThreadLink {
     return next === 'retire' ? undefined : next;
   }
 
+  /**
+   * Runs, in order, every message the main thread sent, then lets the socket send what they
+   * queued. One that throws leaves the rest for the next call. Safe to call often: the posted
+   * counter saves a port read when nothing was posted.
+   */
+  dispatch(): void {
+    let ran = false;
+    for (;;) {
+      const message = this.inbox.shift();
+      if (message !== undefined) {
+        ran = true;
+        this.route(message);
+        continue;
+      }
+      if (this.control.postedBatches === this.batchesTaken) break;
+      const received = receiveMessageOnPort(this.port);
+      if (received === undefined) break;
+      this.batchesTaken += 1;
+      this.inbox.push(...(received.message as ToThread[]));
+    }
+    if (this.tookWhileHeld) {
+      this.tookWhileHeld = false;
+      this.post({ kind: 'pushes-taken' });
+    }
+    if (ran) this.onDispatched();
+  }
+
   /** Asks, then blocks until the answer is in. */
   private await<T>(ask: (done: (answer: T) => void) => void): T {
     let answered = false;
@@ -110,23 +138,6 @@ export class MainThreadLink {
     });
     this.block(() => answered);
     return answer as T;
-  }
-
-  /** Runs, in order, every message the main thread sent. One that throws leaves the rest for the next call. */
-  private dispatch(): void {
-    for (;;) {
-      const message = this.inbox.shift();
-      if (message !== undefined) {
-        this.route(message);
-        continue;
-      }
-      // The counter saves a port read on every recv when nothing was posted.
-      if (this.buffers.postedBatches === this.batchesTaken) return;
-      const received = receiveMessageOnPort(this.port);
-      if (received === undefined) return;
-      this.batchesTaken += 1;
-      this.inbox.push(...(received.message as ToThread[]));
-    }
   }
 
   private route(message: ToThread): void {
@@ -140,7 +151,7 @@ export class MainThreadLink {
         return;
       case 'hub': {
         const bytes = hubEventBytes(message.event);
-        if (bytes > 0 && this.buffers.tookPushes(bytes)) this.announce();
+        if (bytes > 0 && this.control.tookPushes(bytes)) this.tookWhileHeld = true;
         this.onHubEvent(message.event);
         return;
       }

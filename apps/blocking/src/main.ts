@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
  * The blocking model: one thread per connection, each running the textbook loop of recv -> Session -> sendall on a blocking
- * socket. Node has no blocking sockets, so the main thread plays the kernel: it accepts, moves bytes between sockets and each
- * thread's shared buffers, and holds the one hub (a LocalHub, or with --hub a RedisHub shared with other servers) that threads
- * reach through a HubRelay.
+ * socket. Node has no blocking sockets, so a thread gets its connection's fd and calls libc's poll/recv/send on it (src/libc/);
+ * the main thread only accepts (never reading), closes what threads are done with, and holds the one hub (a LocalHub, or with
+ * --hub a RedisHub shared with other servers) that threads reach through a HubRelay.
  */
 import { booleanFlag, integerFlag, waitingFlag } from '@echoplex/core';
 import { DatagramThreads } from '@echoplex/core/node';
@@ -57,6 +57,8 @@ await server.run({
   drain: async (drainTimeoutMs) => {
     await Promise.all([pool.drain(drainTimeoutMs), udp.close()]);
   },
+  // The main thread never reads a served connection: its thread reads the fd itself.
+  pauseOnConnect: true,
   announce: { threads: flags.threads },
   datagrams,
 });

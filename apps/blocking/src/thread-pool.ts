@@ -1,9 +1,10 @@
 /**
  * The cached thread pool: one thread per live connection, started on demand, reused when
  * its connection ends, retired after a minute idle, never more than `maxThreads` at once.
- * Connections beyond that wait, accepted but unserved, in arrival order: at most
- * `maxWaiting` of them, each at most --idle-timeout, then ERR BUSY and closed. The pool also
- * answers what threads ask the main thread: hub calls (through the HubRelay), INFO, stats.
+ * Connections beyond that wait, accepted and unread, in arrival order: at most `maxWaiting`
+ * of them, each at most --idle-timeout, then ERR BUSY and closed. A thread gets its
+ * connection's fd and does all of its I/O; the main thread only accepts, closes once the
+ * thread is done, and answers what threads ask of it: hub calls (through the HubRelay), INFO, stats.
  */
 
 import type { Socket } from 'node:net';
@@ -17,13 +18,11 @@ import {
   type StatsSnapshot,
   sessionLimits,
 } from '@echoplex/core';
-import { OpenSockets, type ViewChannel, ViewRelay } from '@echoplex/core/node';
+import { closeLingering, OpenSockets, type ViewChannel, ViewRelay } from '@echoplex/core/node';
 import type { PoolHost } from '@echoplex/core/server';
-import { Doorbell } from './kernel/doorbell.js';
-import { type FifoEnds, makeFifos } from './kernel/fifo.js';
-import { ConnectionBuffers, WAKE_MODE } from './kernel/shared-buffers.js';
-import { SocketPump } from './kernel/socket-pump.js';
+import { closeFd, makeEventFd, ringEventFd } from './libc/libc.js';
 import type { FromThread, ThreadData, ToThread } from './messages.js';
+import { ThreadControl } from './thread-control.js';
 
 /** How long an idle thread is kept for the next connection (Java's cached pool keeps 60 s). */
 const KEEP_ALIVE_MS = 60_000;
@@ -34,16 +33,14 @@ const KEEP_ALIVE_MS = 60_000;
  * no answer within 1 s while 64 threads started).
  */
 const START_LANES = 2;
-/** FIFOs made per mkfifo run ('fifo' wake mode). */
-const FIFO_BATCH = 16;
-/** How often the main thread wakes threads whose recv timed out ('fifo' wake mode): the timeouts' resolution. */
-const DEADLINE_SWEEP_MS = 50;
 /**
- * Bytes of room pushes posted to one thread and not yet taken off its port: over this, every
- * socket stops being read until each thread is under half (worker-pool's PUSH_WINDOW). A
+ * Bytes of room pushes posted to one thread and not yet taken off its port: over this, no
+ * thread reads its socket until each thread is under half (worker-pool's PUSH_WINDOW). A
  * thread busy computing takes none, and a fast sender's pushes would pile up in its port.
  */
 export const PUSH_WINDOW = 1024 * 1024;
+/** A connection turned away unread: how long to wait for its first bytes, to answer in its dialect. */
+const SNIFF_GRACE_MS = 50;
 
 export interface ThreadPoolOptions {
   readonly maxThreads: number;
@@ -54,55 +51,62 @@ export interface ThreadPoolOptions {
   readonly injectFaults: boolean;
 }
 
+/** An accepted connection, paused: the main thread never reads it. */
+interface Connection {
+  readonly socket: Socket;
+  readonly id: number;
+  /** Its socket's fd, which libuv owns and closes; the serving thread reads and writes it. */
+  readonly fd: number;
+  /** When the listener accepted it: time spent waiting for a thread counts against its idle timeout. */
+  readonly acceptedAt: number;
+  /** Its wait's deadline, while it waits for a thread. */
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** node:net keeps the libuv handle, and its fd, on a field of its own. */
+interface SocketHandle {
+  readonly _handle: { readonly fd?: number } | null;
+}
+
 interface HandlerThread {
   /** As INFO's servedBy says it. */
   readonly name: string;
-  /** Its bit in the doorbell. */
-  readonly slot: number;
   readonly worker: Worker;
   readonly port: MessagePort;
-  readonly buffers: ConnectionBuffers;
+  /** The eventfd it polls beside its socket: rung after each batch posted. */
+  readonly wakeFd: number;
+  readonly control: ThreadControl;
   readonly channel: HubChannel;
   /** INFO, /metrics and its counters across the port. */
   readonly view: ViewChannel;
   readonly outbox: ToThread[];
-  /** Bytes of pushes posted to it (wrapping int32), against what its buffers say it took. */
+  /** Bytes of pushes posted to it (wrapping int32), against what its control words say it took. */
   pushesPosted: number;
   /** 'starting': loading its code; it takes the first waiting connection once ready. */
   state: 'starting' | 'busy' | 'idle' | 'retiring';
-  pump: SocketPump | undefined;
+  connection: Connection | undefined;
   retireTimer: NodeJS.Timeout | undefined;
   /** Called once the thread has loaded and waits for a connection. */
   onReady: (() => void) | undefined;
 }
 
-const EMPTY = new Uint8Array(0);
-
 export class CachedThreadPool {
-  private readonly threads = new Map<number, HandlerThread>();
+  private readonly threads = new Set<HandlerThread>();
   /** Most recently freed last: the warmest thread is reused first. */
   private readonly idle: HandlerThread[] = [];
-  private readonly waiting: SocketPump[] = [];
-  /** Each waiting connection's deadline: --idle-timeout after it was accepted. */
-  private readonly waitTimers = new Map<SocketPump, NodeJS.Timeout>();
-  private readonly open = new OpenSockets<SocketPump>((pump) => pump.destroy());
-  private readonly freeSlots: number[] = [];
-  private nextSlot = 0;
+  private readonly waiting: Connection[] = [];
+  private readonly open = new OpenSockets<Socket>((socket) => socket.destroy());
   /** Threads started for the waiting line and not ready yet. */
   private starting = 0;
   /** Connections a thread serves that it has not closed yet. */
   private serving = 0;
-  private readonly doorbell: Doorbell;
   private readonly dirty = new Set<HandlerThread>();
-  private readonly toWake = new Set<ConnectionBuffers>();
   /** Counters of threads that ended. */
   private readonly retired = new RetiredStats();
   private readonly view: ViewRelay;
   private shuttingDown = false;
   /** Every socket's reading is held: a thread has over PUSH_WINDOW of pushes waiting. */
   private holding = false;
-  /** Each slot's FIFO ('fifo' wake mode), kept for the slot's next thread. */
-  private readonly slotFifos: FifoEnds[] = [];
 
   constructor(
     /** The main thread's process: limits, counters (a waiting connection turned away counts BUSY there), relay, logs, view. */
@@ -110,17 +114,13 @@ export class CachedThreadPool {
     private readonly options: ThreadPoolOptions,
   ) {
     this.view = new ViewRelay(host.view);
-    this.doorbell = Doorbell.forThreads(options.maxThreads);
-    void this.doorbell.watch((slot) => this.service(slot));
-    if (WAKE_MODE === 'fifo') {
-      process.once('exit', () => {
-        for (const thread of this.threads.values()) thread.buffers.wakeToExit();
-      });
-      setInterval(() => {
-        const now = performance.now();
-        for (const thread of this.threads.values()) thread.buffers.wakeIfOverdue(now);
-      }, DEADLINE_SWEEP_MS).unref();
-    }
+    // Node ends each thread before the process exits and waits for it; one blocked in poll(2) would never end.
+    process.once('exit', () => {
+      for (const thread of this.threads) {
+        thread.control.setExiting();
+        ringEventFd(thread.wakeFd);
+      }
+    });
   }
 
   get liveThreads(): number {
@@ -129,7 +129,7 @@ export class CachedThreadPool {
 
   get busyThreads(): number {
     let busy = 0;
-    for (const thread of this.threads.values()) if (thread.state === 'busy') busy += 1;
+    for (const thread of this.threads) if (thread.state === 'busy') busy += 1;
     return busy;
   }
 
@@ -152,21 +152,23 @@ export class CachedThreadPool {
   }
 
   /**
-   * A new connection: served by an idle thread, else it waits in line, timed, while a thread
-   * starts for it (START_LANES at a time, under --threads) or one frees up.
+   * A new connection, accepted paused: served by an idle thread, else it waits in line, timed,
+   * while a thread starts for it (START_LANES at a time, under --threads) or one frees up.
    */
   serve(socket: Socket, id: number): void {
-    const pump = new SocketPump(
-      socket,
-      id,
-      (buffers) => this.wakeSoon(buffers),
-      (gone) => this.forget(gone),
-    );
-    this.open.add(pump);
-    if (this.holding) pump.hold(true);
+    const fd = (socket as unknown as SocketHandle)._handle?.fd;
+    if (fd === undefined || fd < 0) {
+      socket.destroy();
+      return;
+    }
+    // Nothing here reads or writes it, so no error should come; one must not destroy a socket a thread uses.
+    socket.on('error', (error) => this.host.logger.warn({ err: error, connection: id }, 'socket error on the main thread'));
+    this.open.add(socket);
+    socket.once('close', () => this.open.delete(socket));
+    const connection: Connection = { socket, id, fd, acceptedAt: performance.now(), timer: undefined };
     const thread = this.idle.pop();
-    if (thread !== undefined) return this.assign(thread, pump);
-    this.wait(pump);
+    if (thread !== undefined) return this.assign(thread, connection);
+    this.wait(connection);
     this.startForLine();
   }
 
@@ -195,7 +197,7 @@ export class CachedThreadPool {
 
   /** Counters of every thread, live or ended, summed; a thread busy computing answers late, so its last counters stand in. */
   async stats(): Promise<StatsSnapshot> {
-    return this.retired.plus(await Promise.all([...this.threads.values()].map((thread) => thread.view.stats())));
+    return this.retired.plus(await Promise.all([...this.threads].map((thread) => thread.view.stats())));
   }
 
   /**
@@ -205,30 +207,24 @@ export class CachedThreadPool {
    */
   async drain(drainTimeoutMs: number): Promise<void> {
     this.shuttingDown = true;
-    for (const pump of this.waiting.splice(0)) {
-      this.stopWaiting(pump);
-      const { received } = pump;
-      pump.close(received.length === 0 ? EMPTY : refusalBytes(received, 'SHUTTING_DOWN', 'the server is shutting down'));
+    for (const connection of this.waiting.splice(0)) {
+      clearTimeout(connection.timer);
+      this.turnAway(connection, 'SHUTTING_DOWN', 'the server is shutting down');
     }
-    for (const thread of this.threads.values()) if (thread.pump !== undefined) this.post(thread, { kind: 'shutdown' });
+    for (const thread of this.threads) if (thread.connection !== undefined) this.post(thread, { kind: 'shutdown' });
     await this.open.drain(drainTimeoutMs);
   }
 
   private start(): HandlerThread {
-    const slot = this.freeSlots.pop() ?? this.nextSlot++;
-    const fifo = WAKE_MODE === 'fifo' ? this.fifoFor(slot) : undefined;
-    const buffers = new ConnectionBuffers(undefined, fifo);
+    const wakeFd = makeEventFd();
+    const control = new ThreadControl();
+    if (this.holding) control.setHeld(true);
     const { port1, port2 } = new MessageChannel();
-    const limits = this.host.config;
     const data: ThreadData = {
       port: port2,
-      slot,
-      buffers: buffers.shared,
-      doorbell: this.doorbell.shared,
-      fifo,
-      doorbellFifo: this.doorbell.fifo,
-      clockOrigin: performance.timeOrigin,
-      limits: sessionLimits(limits),
+      wakeFd,
+      control: control.shared,
+      limits: sessionLimits(this.host.config),
       injectFaults: this.options.injectFaults,
     };
     const worker = new Worker(new URL('./handler-thread.js', import.meta.url), { workerData: data, transferList: [port2] });
@@ -241,16 +237,16 @@ export class CachedThreadPool {
     };
     const thread: HandlerThread = {
       name: `thread ${worker.threadId}`,
-      slot,
       worker,
       port: port1,
-      buffers,
+      wakeFd,
+      control,
       channel: this.host.relay.connect((event) => toThread({ kind: 'hub', event })),
       view: this.view.connect(toThread),
       outbox,
       pushesPosted: 0,
       state: 'starting',
-      pump: undefined,
+      connection: undefined,
       retireTimer: undefined,
       onReady: undefined,
     };
@@ -259,59 +255,62 @@ export class CachedThreadPool {
     });
     worker.on('error', (error) => this.host.logger.warn({ err: error, thread: thread.name }, 'handler thread died'));
     worker.on('exit', () => this.remove(thread));
-    this.threads.set(slot, thread);
+    this.threads.add(thread);
     created = thread;
     for (const message of outbox.splice(0)) this.post(thread, message);
     return thread;
   }
 
-  private fifoFor(slot: number): FifoEnds {
-    while (this.slotFifos.length <= slot) this.slotFifos.push(...makeFifos(FIFO_BATCH));
-    return this.slotFifos[slot] as FifoEnds;
-  }
-
-  /** The thread rang: move its connection's bytes. A failure there closes that connection, not the watch. */
-  private service(slot: number): void {
-    if (this.holding) this.pushesChanged();
-    const pump = this.threads.get(slot)?.pump;
-    try {
-      pump?.service();
-    } catch (error) {
-      this.host.logger.warn({ err: error, connection: pump?.id }, 'moving bytes failed; closing the connection');
-      pump?.destroy();
-    }
-  }
-
-  private assign(thread: HandlerThread, pump: SocketPump): void {
+  private assign(thread: HandlerThread, connection: Connection): void {
     clearTimeout(thread.retireTimer);
-    this.stopWaiting(pump);
+    clearTimeout(connection.timer);
+    connection.timer = undefined;
     thread.state = 'busy';
-    thread.pump = pump;
+    thread.connection = connection;
     this.serving += 1;
-    thread.buffers.reset();
-    pump.attach(thread.buffers);
     // The time it waited counts against its idle timeout, as if a thread had served it from the accept.
-    this.post(thread, { kind: 'serve', id: pump.id, acceptedAt: performance.timeOrigin + pump.acceptedAt });
+    this.post(thread, { kind: 'serve', id: connection.id, fd: connection.fd, acceptedAt: performance.timeOrigin + connection.acceptedAt });
   }
 
   /** No thread for it now: it waits in line, and is turned away with ERR BUSY if none frees up within --idle-timeout. */
-  private wait(pump: SocketPump): void {
-    this.waiting.push(pump);
+  private wait(connection: Connection): void {
+    this.waiting.push(connection);
     const { idleTimeoutMs } = this.host.config;
     if (idleTimeoutMs === 0) return;
-    const timer = setTimeout(() => {
-      const index = this.waiting.indexOf(pump);
-      if (index >= 0) this.waiting.splice(index, 1);
-      this.waitTimers.delete(pump);
-      this.host.stats.countError('BUSY');
-      pump.close(refusalBytes(pump.received, 'BUSY', `no thread free within ${idleTimeoutMs / 1000} s`));
+    connection.timer = setTimeout(() => {
+      const index = this.waiting.indexOf(connection);
+      if (index < 0) return;
+      this.waiting.splice(index, 1);
+      this.turnAway(connection, 'BUSY', `no thread free within ${idleTimeoutMs / 1000} s`);
     }, idleTimeoutMs);
-    this.waitTimers.set(pump, timer);
   }
 
-  private stopWaiting(pump: SocketPump): void {
-    clearTimeout(this.waitTimers.get(pump));
-    this.waitTimers.delete(pump);
+  /**
+   * Answers a connection no thread took with one error, in the dialect of what it sent (read
+   * now: nothing read it before), and closes it; one that sent nothing at SIGTERM just closes.
+   */
+  private turnAway(connection: Connection, code: 'BUSY' | 'SHUTTING_DOWN', message: string): void {
+    const { socket } = connection;
+    const received: Buffer[] = [];
+    const answer = (): void => {
+      clearTimeout(grace);
+      socket.removeListener('data', collect);
+      if (socket.destroyed) return;
+      if (received.length === 0 && code === 'SHUTTING_DOWN') {
+        socket.destroy();
+        return;
+      }
+      this.host.stats.countError(code);
+      socket.write(refusalBytes(Buffer.concat(received), code, message));
+      closeLingering(socket);
+    };
+    const collect = (chunk: Buffer): void => {
+      received.push(chunk);
+      answer();
+    };
+    const grace = setTimeout(answer, SNIFF_GRACE_MS);
+    socket.on('data', collect);
+    socket.resume();
   }
 
   private handle(thread: HandlerThread, message: FromThread): void {
@@ -321,13 +320,17 @@ export class CachedThreadPool {
         this.host.relay.handle(thread.channel, message.call);
         return;
       case 'close': {
-        const { pump } = thread;
-        if (pump === undefined) return;
-        thread.pump = undefined;
+        const { connection } = thread;
+        if (connection === undefined) return;
+        thread.connection = undefined;
         this.serving -= 1;
-        pump.close(message.tail);
+        // The thread sent the rest, FIN, and lingered: closing the fd is libuv's.
+        connection.socket.destroy();
         return;
       }
+      case 'pushes-taken':
+        if (this.holding) this.pushesChanged();
+        return;
       case 'idle':
         thread.view.lastSnapshot = message.snapshot;
         this.release(thread);
@@ -376,36 +379,39 @@ export class CachedThreadPool {
 
   /** The thread ended, by retiring or by dying: its connection (if any) closes, its hub members leave their rooms. */
   private remove(thread: HandlerThread): void {
-    if (this.threads.get(thread.slot) !== thread) return;
-    this.threads.delete(thread.slot);
-    this.freeSlots.push(thread.slot);
+    if (!this.threads.delete(thread)) return;
     clearTimeout(thread.retireTimer);
     const index = this.idle.indexOf(thread);
     if (index >= 0) this.idle.splice(index, 1);
     this.dirty.delete(thread);
     thread.port.close();
+    closeFd(thread.wakeFd);
     this.host.relay.disconnect(thread.channel);
     thread.view.close();
     this.retired.add(thread.view.lastSnapshot);
-    const { pump } = thread;
-    if (pump !== undefined) {
-      thread.pump = undefined;
+    const { connection } = thread;
+    if (connection !== undefined) {
+      thread.connection = undefined;
       this.serving -= 1;
-      pump.destroy();
+      connection.socket.destroy();
     }
     if (thread.state === 'starting' && thread.onReady === undefined) this.starting -= 1;
+    if (this.holding) this.pushesChanged();
     this.startForLine();
   }
 
-  /** Holds every socket's reading once a thread is over PUSH_WINDOW, releases it once all are under half. */
+  /** Holds every thread's reading once one is over PUSH_WINDOW, releases it (and wakes them) once all are under half. */
   private pushesChanged(): void {
     let most = 0;
-    for (const thread of this.threads.values()) most = Math.max(most, thread.buffers.pushesWaiting(thread.pushesPosted));
+    for (const thread of this.threads) most = Math.max(most, thread.control.pushesWaiting(thread.pushesPosted));
     const holding = this.holding ? most >= PUSH_WINDOW / 2 : most > PUSH_WINDOW;
     if (holding === this.holding) return;
     this.holding = holding;
-    for (const thread of this.threads.values()) thread.buffers.setPushesHeld(holding);
-    for (const pump of this.open) pump.hold(holding);
+    for (const thread of this.threads) {
+      thread.control.setHeld(holding);
+      // A held recv waits on the wake fd only: ring it to read again.
+      if (!holding) ringEventFd(thread.wakeFd);
+    }
   }
 
   /** Starts threads for connections in line that no starting thread will take, START_LANES loading at a time. */
@@ -421,13 +427,6 @@ export class CachedThreadPool {
     }
   }
 
-  private forget(pump: SocketPump): void {
-    this.open.delete(pump);
-    this.stopWaiting(pump);
-    const index = this.waiting.indexOf(pump);
-    if (index >= 0) this.waiting.splice(index, 1);
-  }
-
   /** Queues a message for the thread; everything queued in one turn of the event loop crosses as one batch. */
   private post(thread: HandlerThread, message: ToThread): void {
     thread.outbox.push(message);
@@ -439,28 +438,12 @@ export class CachedThreadPool {
     this.pushesChanged();
   }
 
-  /**
-   * Wakes a thread after every socket ready in this turn was read: on one core, a thread
-   * woken at once preempts the main thread, so waking per read means a context switch per
-   * message, while waking after the poll phase lets the main thread finish its batch first.
-   */
-  private wakeSoon(buffers: ConnectionBuffers): void {
-    if (this.toWake.size === 0) {
-      setImmediate(() =>
-        this.doorbell.whileAwake(() => {
-          for (const sleeper of this.toWake) sleeper.wakeThread();
-          this.toWake.clear();
-        }),
-      );
-    }
-    this.toWake.add(buffers);
-  }
-
+  /** Posts each thread's batch, counts it in its control words, and rings its wake fd: one wake-up per thread per turn. */
   private flush(): void {
     for (const thread of this.dirty) {
       thread.port.postMessage(thread.outbox.splice(0));
-      thread.buffers.countPosted();
-      thread.buffers.wakeThread();
+      thread.control.countPosted();
+      ringEventFd(thread.wakeFd);
     }
     this.dirty.clear();
   }
