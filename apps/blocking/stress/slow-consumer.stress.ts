@@ -1,8 +1,8 @@
 /**
- * The slow-consumer cut repeated 300 times on one server (about a minute; npm test runs 25):
- * it found the lost wake-up of issue 14 (a reader's thread asleep with its waiting flag
- * down, so "the reader had 8 of 16 pushes"), fixed in kernel/shared-buffers.ts's sleep().
- * Run it: `npx vitest run --config vitest.stress.config.ts` in apps/blocking.
+ * The slow-consumer cut repeated 300 times on one server (about a minute; npm test runs 25).
+ * In the FIFO design it found issue 14's lost wake-up (a reader's thread asleep with its
+ * waiting flag down, so "the reader had 8 of 16 pushes"); threads now wake from poll(2) on an
+ * eventfd, and it must still pass. Run it: `npx vitest run --config vitest.stress.config.ts` in apps/blocking.
  */
 import { killAllServers, type RunningServer } from '@echoplex/conformance';
 import { afterAll, beforeAll, describe, it } from 'vitest';

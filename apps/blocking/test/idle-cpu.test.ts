@@ -1,4 +1,4 @@
-/** Blocked threads sleep in Atomics.wait: 100 idle connections, each on its own thread, cost the server next to no CPU. */
+/** Blocked threads sleep in poll(2) on their socket and wake fd: 100 idle connections, each on its own thread, cost the server next to no CPU. */
 import { readFileSync } from 'node:fs';
 import { killAllServers, sleep, startServer, TextClient } from '@echoplex/conformance';
 import { afterAll, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ afterAll(async () => {
   await killAllServers();
 });
 
-it.runIf(process.platform === 'linux')('keeps 100 idle connections, each with a thread, below 10% of one core', async () => {
+it.runIf(process.platform === 'linux')('keeps 100 idle connections, each with a thread, below 2% of one core', async () => {
   const server = await startServer('blocking', ['--threads', String(CONNECTIONS)]);
   const clients: TextClient[] = [];
   try {
@@ -37,7 +37,7 @@ it.runIf(process.platform === 'linux')('keeps 100 idle connections, each with a 
     const before = cpuSeconds(server.pid);
     await sleep(WINDOW_MS);
     const used = cpuSeconds(server.pid) - before;
-    expect(used / (WINDOW_MS / 1000), `CPU used by the server over ${WINDOW_MS} ms: ${used.toFixed(2)} s`).toBeLessThan(0.1);
+    expect(used / (WINDOW_MS / 1000), `CPU used by the server over ${WINDOW_MS} ms: ${used.toFixed(2)} s`).toBeLessThan(0.02);
     // Still served, not merely asleep.
     expect(await (clients[CONNECTIONS - 1] as TextClient).request('PING awake')).toBe('PONG awake');
   } finally {

@@ -1,8 +1,7 @@
 /**
  * The slow-consumer cut, 25 rooms in a row (a few seconds): the short run of
- * stress/slow-consumer.stress.ts, which repeats it 300 times. Before the fix of the
- * waiting flag (see sleep-protocol.test.ts, which hits that race every time) about one
- * room in 150 stalled.
+ * stress/slow-consumer.stress.ts, which repeats it 300 times. In the FIFO design (before
+ * threads polled their own fd) a lost wake-up stalled about one room in 150 until fixed.
  */
 import { killAllServers, type RunningServer } from '@echoplex/conformance';
 import { afterAll, beforeAll, describe, it } from 'vitest';
