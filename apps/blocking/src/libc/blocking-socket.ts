@@ -12,7 +12,7 @@
 import { type HandlerSocket, SocketError, SocketTimeout } from '@echoplex/core';
 import { LINGER_BYTES, LINGER_MS } from '@echoplex/core/node';
 import type { MainThreadLink } from '../main-thread-link.js';
-import { Errno, POLLIN, POLLOUT, recvNow, sendNow, shutdownWrite, unsentInKernel } from './libc.js';
+import { Errno, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, recvNow, sendNow, shutdownWrite, unsentInKernel } from './libc.js';
 
 const EMPTY = Buffer.alloc(0);
 /** At most this much is joined into one send; a bigger first chunk goes alone. */
@@ -22,6 +22,8 @@ export class BlockingSocket implements HandlerSocket {
   /** Undefined blocks forever; 0 never blocks. */
   private timeoutMs: number | undefined;
   private closed = false;
+  /** Set as `close` hands the fd back: from then on the main thread may close it, and a new accept reuse its number. */
+  private released = false;
   /** Bytes accepted (by sendall or push) and not yet handed to the kernel, oldest first. */
   private readonly unsent: Uint8Array[] = [];
   private unsentBytes = 0;
@@ -47,18 +49,22 @@ export class BlockingSocket implements HandlerSocket {
       if (this.closed) return EMPTY;
       if (this.failure !== undefined) throw this.failure;
       const held = this.link.readingHeld;
-      if (!held) {
+      const left = deadline === undefined ? undefined : Math.max(0, deadline - performance.now());
+      // poll first: with one request in flight, a recv right after the reply would only say EAGAIN.
+      // Held: only the wake fd (and room for queued pushes), so a hung-up peer cannot make poll spin.
+      const events = (held ? 0 : POLLIN) | (this.unsentBytes > 0 ? POLLOUT : 0);
+      const ready = this.link.wait(events === 0 ? undefined : this.fd, events, left);
+      // Closed by what the wake ran (a SLOW_CONSUMER cut): the fd may be the main thread's to close now.
+      if (this.closed) return EMPTY;
+      if ((ready & POLLNVAL) !== 0) throw new SocketError('EBADF', 'poll: the fd is not open');
+      if ((ready & POLLOUT) !== 0) this.sendQueued();
+      if (!held && (ready & (POLLIN | POLLHUP | POLLERR)) !== 0) {
         const count = recvNow(this.fd, into);
         if (count > 0) return Buffer.from(into.subarray(0, count));
         if (count === 0) return EMPTY;
         if (count !== -Errno.EAGAIN && count !== -Errno.EINTR) throw new SocketError('ECONNRESET', `recv: errno ${-count}`);
       }
-      const left = deadline === undefined ? undefined : deadline - performance.now();
-      if (left !== undefined && left <= 0) throw new SocketTimeout('timed out');
-      // Held: only the wake fd (and room for queued pushes), so a hung-up peer cannot make poll spin.
-      const events = (held ? 0 : POLLIN) | (this.unsentBytes > 0 ? POLLOUT : 0);
-      const ready = this.link.wait(events === 0 ? undefined : this.fd, events, left);
-      if ((ready & POLLOUT) !== 0) this.sendQueued();
+      if (left === 0) throw new SocketTimeout('timed out');
     }
   }
 
@@ -83,7 +89,7 @@ export class BlockingSocket implements HandlerSocket {
 
   /** Bytes written and not yet taken by the peer: what is queued here plus the kernel's send queue (SIOCOUTQ). */
   outboundBytes(): number {
-    return this.unsentBytes + (this.closed ? 0 : unsentInKernel(this.fd));
+    return this.unsentBytes + (this.released ? 0 : unsentInKernel(this.fd));
   }
 
   /**
@@ -114,6 +120,7 @@ export class BlockingSocket implements HandlerSocket {
     }
     this.unsent.length = 0;
     this.unsentBytes = 0;
+    this.released = true;
     this.link.post({ kind: 'close' });
     this.link.flush();
   }
@@ -130,7 +137,7 @@ export class BlockingSocket implements HandlerSocket {
 
   /** Hands the kernel what it takes of the queue now, joined into one send; never blocks. */
   private sendQueued(): void {
-    while (this.unsent.length > 0 && this.failure === undefined) {
+    while (this.unsent.length > 0 && this.failure === undefined && !this.released) {
       const head = this.joinHead();
       const count = sendNow(this.fd, head);
       if (count < 0) {
