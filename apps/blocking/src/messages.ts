@@ -27,8 +27,8 @@ export type FromThread =
   | { readonly kind: 'hub'; readonly call: HubCall }
   /** INFO and /metrics asked, or counters sent: core's server-view messages. */
   | ViewToParent
-  /** The handler closed its socket (sent the rest, FIN, lingered): the main thread destroys it, which closes the fd. */
-  | { readonly kind: 'close' }
+  /** The handler closed its socket: the fd is the main thread's again, to send `tail`, then FIN, linger and close. */
+  | { readonly kind: 'close'; readonly tail: Uint8Array }
   /** The thread took pushes off its port while every socket's reading is held: time to look again. */
   | { readonly kind: 'pushes-taken' }
   /** The thread loaded its code and waits for its first connection (what --prestart waits for at boot). */

@@ -324,8 +324,12 @@ export class CachedThreadPool {
         if (connection === undefined) return;
         thread.connection = undefined;
         this.serving -= 1;
-        // The thread sent the rest, FIN, and lingered: closing the fd is libuv's.
-        connection.socket.destroy();
+        // The thread is done with the fd: libuv sends what it left, then FIN, lingers, and closes.
+        const { socket } = connection;
+        socket.removeAllListeners('error');
+        socket.on('error', () => socket.destroy());
+        if (message.tail.length > 0) socket.write(message.tail);
+        closeLingering(socket);
         return;
       }
       case 'pushes-taken':

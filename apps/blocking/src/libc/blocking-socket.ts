@@ -10,9 +10,8 @@
  */
 
 import { type HandlerSocket, SocketError, SocketTimeout } from '@echoplex/core';
-import { LINGER_BYTES, LINGER_MS } from '@echoplex/core/node';
 import type { MainThreadLink } from '../main-thread-link.js';
-import { Errno, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, recvNow, sendNow, shutdownWrite, unsentInKernel } from './libc.js';
+import { Errno, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, recvNow, sendNow, unsentInKernel } from './libc.js';
 
 const EMPTY = Buffer.alloc(0);
 /** At most this much is joined into one send; a bigger first chunk goes alone. */
@@ -93,35 +92,20 @@ export class BlockingSocket implements HandlerSocket {
   }
 
   /**
-   * Sends what is left, then FIN, then reads and discards what the peer still sends until it
-   * closes (closing with unread input makes the kernel reset, which can destroy our last
-   * bytes), all within LINGER_MS; then tells the main thread, whose libuv closes the fd.
+   * Hands the kernel what it takes now, then the fd and what is still unsent to the main
+   * thread, whose libuv sends the rest, then FIN, and reads and discards a while (core's
+   * closeLingering) so the peer gets our last bytes rather than a reset, as a kernel does
+   * after close(2). The thread is free for its next connection at once.
    */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    // The main thread hears of the session's end (LEFT for its rooms) before this thread lingers.
-    this.link.flush();
-    const deadline = performance.now() + LINGER_MS;
-    const left = (): number => Math.max(0, deadline - performance.now());
-    while (this.unsentBytes > 0 && this.failure === undefined && left() > 0) {
-      this.sendQueued();
-      if (this.unsentBytes > 0 && this.failure === undefined) this.link.wait(this.fd, POLLOUT, left());
-    }
-    if (this.failure === undefined) {
-      shutdownWrite(this.fd);
-      let discarded = 0;
-      while (discarded <= LINGER_BYTES && left() > 0) {
-        const count = recvNow(this.fd, this.scratch);
-        if (count === 0 || (count < 0 && count !== -Errno.EAGAIN && count !== -Errno.EINTR)) break;
-        if (count > 0) discarded += count;
-        else this.link.wait(this.fd, POLLIN, left());
-      }
-    }
+    this.sendQueued();
+    const tail = this.failure === undefined && this.unsentBytes > 0 ? Buffer.concat(this.unsent, this.unsentBytes) : EMPTY;
     this.unsent.length = 0;
     this.unsentBytes = 0;
     this.released = true;
-    this.link.post({ kind: 'close' });
+    this.link.post({ kind: 'close', tail });
     this.link.flush();
   }
 

@@ -1,7 +1,7 @@
 /**
  * The few libc calls a blocking socket needs, bound with koffi (an FFI), because Node has no
  * blocking socket API: poll(2) to wait in the kernel, recv(2)/send(2) on a connection's fd,
- * shutdown(2), ioctl(2) for the kernel's unsent bytes, and an eventfd(2) to be woken by.
+ * ioctl(2) for the kernel's unsent bytes, and an eventfd(2) to be woken by.
  */
 import koffi from 'koffi';
 
@@ -9,7 +9,6 @@ const lib = koffi.load('libc.so.6');
 
 type PollFn = (fds: Uint8Array, count: number, timeoutMs: number) => number;
 type TransferFn = (fd: number, bytes: Uint8Array, length: number, flags: number) => number;
-type ShutdownFn = (fd: number, how: number) => number;
 type IoctlIntFn = (fd: number, request: number, out: Int32Array) => number;
 type EventFdFn = (initial: number, flags: number) => number;
 type ReadWriteFn = (fd: number, bytes: Uint8Array, length: number) => number;
@@ -18,7 +17,6 @@ type CloseFn = (fd: number) => number;
 const poll = lib.func('int poll(void *fds, unsigned long nfds, int timeout)') as PollFn;
 const recv = lib.func('long recv(int fd, void *buf, size_t len, int flags)') as TransferFn;
 const send = lib.func('long send(int fd, const void *buf, size_t len, int flags)') as TransferFn;
-const shutdown = lib.func('int shutdown(int fd, int how)') as ShutdownFn;
 // ioctl is variadic; on x86-64 and arm64 Linux one pointer argument passes the same way either way.
 const ioctlInt = lib.func('int ioctl(int fd, unsigned long request, void *out)') as IoctlIntFn;
 const eventfd = lib.func('int eventfd(unsigned int initval, int flags)') as EventFdFn;
@@ -33,7 +31,6 @@ export const POLLHUP = 0x10;
 export const POLLNVAL = 0x20;
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
-const SHUT_WR = 1;
 /** SIOCOUTQ (= TIOCOUTQ): bytes in a TCP socket's send queue, not yet acknowledged by the peer. */
 const SIOCOUTQ = 0x5411;
 const EFD_NONBLOCK = 0o4000;
@@ -95,11 +92,6 @@ export function recvNow(fd: number, into: Uint8Array): number {
 export function sendNow(fd: number, bytes: Uint8Array): number {
   const count = send(fd, bytes, bytes.length, MSG_DONTWAIT | MSG_NOSIGNAL);
   return count >= 0 ? count : -koffi.errno();
-}
-
-/** FIN after what is queued; the fd stays open (libuv closes it). */
-export function shutdownWrite(fd: number): void {
-  shutdown(fd, SHUT_WR);
 }
 
 const outq = new Int32Array(1);
