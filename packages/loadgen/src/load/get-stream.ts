@@ -4,9 +4,9 @@
  * costs its byte count (and, with `--sha256`, a hash update), however large the file.
  */
 import { createHash, type Hash } from 'node:crypto';
-import net from 'node:net';
+import type net from 'node:net';
 import { encodeBinaryRequest, FRAME_HEADER_BYTES, FrameType, MAX_FRAME_LIMIT } from '@echoplex/protocol';
-import { connectOptions, type Target } from '../target.js';
+import { LoadStream } from './load-stream.js';
 import type { ShardStats } from './shard-stats.js';
 
 /** What each download must be: its size always, its SHA-256 (lower-case hex) when given. */
@@ -19,8 +19,7 @@ export interface ExpectedFile {
 /** The part of an ERR body kept to describe it. */
 const ERR_TEXT_BYTES = 200;
 
-export class GetStream {
-  private socket: net.Socket | undefined;
+export class GetStream extends LoadStream {
   private readonly request: Buffer;
   private readonly header = Buffer.alloc(FRAME_HEADER_BYTES);
   private headerFill = 0;
@@ -32,47 +31,14 @@ export class GetStream {
   private hash: Hash | undefined;
   private sentAt = 0;
   private downloads = 0;
-  private alive = false;
 
   constructor(
-    private readonly index: number,
+    index: number,
     private readonly file: ExpectedFile,
-    private readonly stats: ShardStats,
+    stats: ShardStats,
   ) {
+    super(index, stats);
     this.request = encodeBinaryRequest({ command: 'GET', name: file.name });
-  }
-
-  /** Opens the connection; `readBuffer` is shared by every connection of the thread. */
-  connect(target: Target, readBuffer: Buffer, timeoutMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const socket = net.connect({
-        ...connectOptions(target),
-        onread: { buffer: readBuffer, callback: (length: number, buffer: Uint8Array) => this.onRead(length, buffer as Buffer) },
-      });
-      this.socket = socket;
-      const timer = setTimeout(() => socket.destroy(new Error(`connect timed out after ${timeoutMs} ms`)), timeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        this.alive = true;
-        socket.setNoDelay(true);
-        resolve(true);
-      });
-      socket.on('error', (error) => {
-        clearTimeout(timer);
-        if (!this.alive) {
-          this.stats.recordError(() => `connection ${this.index}: ${error.message}`);
-          resolve(false);
-        }
-      });
-      socket.on('close', () => {
-        clearTimeout(timer);
-        if (this.alive && this.stats.phase !== 'done') {
-          this.stats.connectionsLost++;
-          this.stats.recordError(() => `connection ${this.index}: closed by the server after ${this.downloads} downloads`);
-        }
-        this.alive = false;
-      });
-    });
   }
 
   /** The closed loop: the first GET now, each next one when the last ends. */
@@ -80,9 +46,8 @@ export class GetStream {
     if (this.alive) this.send(now);
   }
 
-  stop(): void {
-    this.alive = false;
-    this.socket?.destroy();
+  protected override progress(): string {
+    return `${this.downloads} downloads`;
   }
 
   private send(now: number): void {
@@ -92,8 +57,7 @@ export class GetStream {
     (this.socket as net.Socket).write(this.request);
   }
 
-  /** Always true: returning false would pause the socket. */
-  private onRead(length: number, buffer: Buffer): true {
+  protected override onRead(length: number, buffer: Buffer): true {
     let i = 0;
     // Each turn consumes at least one byte, or ends a frame with an empty body: within `length` turns plus one per frame.
     while (i < length || (this.headerFill === FRAME_HEADER_BYTES && this.bodyRemaining === 0)) {

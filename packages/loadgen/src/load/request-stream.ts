@@ -4,9 +4,9 @@
  * the socket reads into a buffer shared by the thread, batches of frames are views made once,
  * and send times live in a ring of doubles.
  */
-import net from 'node:net';
-import { connectOptions, type Target } from '../target.js';
+import type net from 'node:net';
 import type { Exchange } from './exchange.js';
+import { LoadStream } from './load-stream.js';
 import type { ShardStats } from './shard-stats.js';
 
 /** The open model's timetable for one connection: message k is due at `startMs + k * intervalMs`. */
@@ -17,8 +17,7 @@ export interface Schedule {
   readonly lateAfterMs: number;
 }
 
-export class RequestStream {
-  private socket: net.Socket | undefined;
+export class RequestStream extends LoadStream {
   /** `batches[k]` is k request frames back to back: one write for k sends. */
   private readonly batches: Buffer[];
   private readonly sentAt: Float64Array;
@@ -32,14 +31,14 @@ export class RequestStream {
   private replyOffset = 0;
   private replyBad = false;
   private replies = 0;
-  private alive = false;
 
   constructor(
-    private readonly index: number,
+    index: number,
     private readonly exchange: Exchange,
     pipeline: number,
-    private readonly stats: ShardStats,
+    stats: ShardStats,
   ) {
+    super(index, stats);
     this.capacity = pipeline;
     this.replyLength = exchange.reply.length;
     const all = Buffer.allocUnsafe(exchange.request.length * pipeline);
@@ -48,39 +47,6 @@ export class RequestStream {
     for (let k = 0; k <= pipeline; k++) this.batches.push(all.subarray(0, k * exchange.request.length));
     this.sentAt = new Float64Array(pipeline);
     this.intendedAt = new Float64Array(pipeline);
-  }
-
-  /** Opens the connection; `readBuffer` is shared by every connection of the thread. */
-  connect(target: Target, readBuffer: Buffer, timeoutMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const socket = net.connect({
-        ...connectOptions(target),
-        onread: { buffer: readBuffer, callback: (length: number, buffer: Uint8Array) => this.onRead(length, buffer as Buffer) },
-      });
-      this.socket = socket;
-      const timer = setTimeout(() => socket.destroy(new Error(`connect timed out after ${timeoutMs} ms`)), timeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        this.alive = true;
-        socket.setNoDelay(true);
-        resolve(true);
-      });
-      socket.on('error', (error) => {
-        clearTimeout(timer);
-        if (!this.alive) {
-          this.stats.recordError(() => `connection ${this.index}: ${error.message}`);
-          resolve(false);
-        }
-      });
-      socket.on('close', () => {
-        clearTimeout(timer);
-        if (this.alive && this.stats.phase !== 'done') {
-          this.stats.connectionsLost++;
-          this.stats.recordError(() => `connection ${this.index}: closed by the server after ${this.replies} replies`);
-        }
-        this.alive = false;
-      });
-    });
   }
 
   /** Closed model: fill the pipeline; each reply then sends the next request. */
@@ -112,9 +78,8 @@ export class RequestStream {
   /** Set by the shard in the open model, so a reply can release sends held back by the cap. */
   schedule: Schedule | undefined;
 
-  stop(): void {
-    this.alive = false;
-    this.socket?.destroy();
+  protected override progress(): string {
+    return `${this.replies} replies`;
   }
 
   private send(count: number, now: number, intended: number): void {
@@ -128,8 +93,7 @@ export class RequestStream {
     (this.socket as net.Socket).write(this.batches[count] as Buffer);
   }
 
-  /** Always true: returning false would pause the socket. */
-  private onRead(length: number, buffer: Buffer): true {
+  protected override onRead(length: number, buffer: Buffer): true {
     const expected = this.exchange.reply;
     const replyLength = this.replyLength;
     let completed = 0;
