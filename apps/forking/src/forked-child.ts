@@ -20,6 +20,21 @@ import { type ChildConfig, isToParent, type ToChild, type ToParent } from './ipc
 
 const CHILD_ENTRY = new URL('./child.js', import.meta.url);
 
+/**
+ * A child's V8 semi-space cap, in MiB (V8's own default on 64 bits: 16). Under a stream of
+ * large SAYs V8 grows a heap's young generation to its cap (2 x 16 MiB committed, kept after),
+ * and here two heaps churn the same bytes, the sender's child and the parent: a fast sender
+ * grew prefork's tree by 66-72 MiB, 30 of them in the child's new space. Capped at 4, the child
+ * adds ~10 (docs/reliability.md, with the bench A/B that found no throughput cost).
+ */
+const CHILD_SEMI_SPACE_MIB = 4;
+
+/** The parent's Node flags, plus the semi-space cap unless the operator set one of their own. */
+function childExecArgv(parentExecArgv: readonly string[]): string[] {
+  const own = parentExecArgv.some((flag) => /^--max[-_]semi[-_]space[-_]size(=|$)/.test(flag));
+  return own ? [...parentExecArgv] : [...parentExecArgv, `--max-semi-space-size=${CHILD_SEMI_SPACE_MIB}`];
+}
+
 /** What a child may ask of the parent: the hub authority and the whole server's numbers. */
 export interface ParentServices {
   readonly relay: HubRelay;
@@ -72,7 +87,7 @@ export class ForkedChild {
     /** The channel to the child backed up, or drained: while one is, the pool has every child hold reading. */
     private readonly onBacklog: (child: ForkedChild, backlogged: boolean) => void,
   ) {
-    this.process = fork(CHILD_ENTRY, [JSON.stringify(config)], { serialization: 'json' });
+    this.process = fork(CHILD_ENTRY, [JSON.stringify(config)], { serialization: 'json', execArgv: childExecArgv(process.execArgv) });
     this.pid = this.process.pid ?? -1;
     this.channel = relay.connect((event) => this.queueEvent(event));
     this.view = view.connect((message) => this.send(message));
