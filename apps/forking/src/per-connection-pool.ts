@@ -6,7 +6,7 @@
  * itself: no child is forked to refuse a connection.
  */
 import type { Socket } from 'node:net';
-import { ChildPool, type PoolOptions } from './child-pool.js';
+import { ChildPool, type PoolOptions, type WaitingSocket } from './child-pool.js';
 
 /**
  * A fork takes this long at worst on a loaded machine: a connection with less of its
@@ -50,15 +50,41 @@ export class PerConnectionPool extends ChildPool {
     }
   }
 
-  /** Until the child has the socket, the connection counts as starting; the fork's time counts against its idle timeout too. */
+  /**
+   * Until the child has the socket, the connection counts as starting; the fork's time counts against its idle timeout too.
+   * A fork can take longer than that (seconds on a loaded machine): then the parent answers the connection BUSY itself at
+   * its idle timeout, as it does one waiting in line, and the child, once up, takes the oldest waiting connection or exits.
+   */
   private forkFor(socket: Socket, id: number, acceptedAt: number): void {
     this.starting += 1;
     const child = this.fork();
+    let own: WaitingSocket | undefined = { socket, id, acceptedAt, timer: undefined };
+    const { waitTimeoutMs } = this.options;
+    const deadline =
+      waitTimeoutMs === 0
+        ? undefined
+        : setTimeout(
+            () => {
+              if (own === undefined) return;
+              this.starting -= 1;
+              this.turnAway(own);
+              own = undefined;
+            },
+            Math.max(0, waitTimeoutMs - (performance.now() - acceptedAt)),
+          );
     void Promise.race([child.ready.then(() => true), child.exited.then(() => false)]).then((ready) => {
-      this.starting -= 1;
-      if (ready && !this.stopping) child.serve(socket, id, false, performance.now() - acceptedAt);
-      else if (this.stopping) this.answerAndClose(socket, 'SHUTTING_DOWN', 'the server is shutting down');
-      else socket.destroy();
+      clearTimeout(deadline);
+      const mine = own;
+      own = undefined;
+      if (mine !== undefined) this.starting -= 1;
+      if (this.stopping) {
+        if (mine !== undefined) this.answerAndClose(mine.socket, 'SHUTTING_DOWN', 'the server is shutting down');
+        return;
+      }
+      if (!ready) return mine?.socket.destroy();
+      const next = mine ?? this.nextWaiting();
+      if (next === undefined) child.drain(0);
+      else child.serve(next.socket, next.id, false, performance.now() - next.acceptedAt);
     });
   }
 }
