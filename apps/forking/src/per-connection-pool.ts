@@ -14,6 +14,13 @@ import { ChildPool, type PoolOptions, type WaitingSocket } from './child-pool.js
  */
 const FORK_BUDGET_MS = 1_000;
 
+/**
+ * A connection whose child is still forking at its --idle-timeout gets this much longer (what it sent
+ * is answered by a child that comes up in that time): past it, the parent answers it BUSY itself. Under
+ * a load of 25 a fork took seconds, and connections waited for their child with no bound at all.
+ */
+const FORK_GRACE_MS = 2_000;
+
 export class PerConnectionPool extends ChildPool {
   /** Children forked for a connection that counts, and not yet handed its socket. */
   private starting = 0;
@@ -52,8 +59,8 @@ export class PerConnectionPool extends ChildPool {
 
   /**
    * Until the child has the socket, the connection counts as starting; the fork's time counts against its idle timeout too.
-   * A fork can take longer than that (seconds on a loaded machine): then the parent answers the connection BUSY itself at
-   * its idle timeout, as it does one waiting in line, and the child, once up, takes the oldest waiting connection or exits.
+   * A fork can take longer than that (seconds on a loaded machine): then the parent answers the connection BUSY itself,
+   * FORK_GRACE_MS after its idle timeout, and the child, once up, takes the oldest waiting connection or exits.
    */
   private forkFor(socket: Socket, id: number, acceptedAt: number): void {
     this.starting += 1;
@@ -67,10 +74,10 @@ export class PerConnectionPool extends ChildPool {
             () => {
               if (own === undefined) return;
               this.starting -= 1;
-              this.turnAway(own);
+              this.answerAndClose(own.socket, 'BUSY', `no child up within ${(waitTimeoutMs + FORK_GRACE_MS) / 1000} s`);
               own = undefined;
             },
-            Math.max(0, waitTimeoutMs - (performance.now() - acceptedAt)),
+            Math.max(0, waitTimeoutMs + FORK_GRACE_MS - (performance.now() - acceptedAt)),
           );
     void Promise.race([child.ready.then(() => true), child.exited.then(() => false)]).then((ready) => {
       clearTimeout(deadline);

@@ -1,10 +1,10 @@
-/** per-connection: a fork slower than --idle-timeout (here a child held stopped) does not hold its connection past it: the parent answers BUSY. */
+/** per-connection: a fork slower than --idle-timeout (here a child held stopped) holds its connection 2 s past it at most: then the parent answers BUSY. */
 import { expect, it } from 'vitest';
 import { eventually, forkingServerFor, infoOf, isRunning } from './forking-server.js';
 
 const forking = forkingServerFor(['--mode', 'per-connection', '--max-children', '4', '--idle-timeout', '2']);
 
-it('answers ERR BUSY at --idle-timeout when the child forked for it is not up, and that child exits once it is', async () => {
+it('answers ERR BUSY 2 s after --idle-timeout when the child forked for it is not up, and that child exits once it is', async () => {
   const served = await forking.open();
   expect(await served.request('PING served')).toBe('PONG served');
   const { children: before } = await infoOf(served);
@@ -19,8 +19,8 @@ it('answers ERR BUSY at --idle-timeout when the child forked for it is not up, a
   try {
     late.sendLine('PING late');
     const startedAt = performance.now();
-    expect(await late.nextLine(4_000)).toBe('ERR BUSY no child free within 2 s');
-    expect(performance.now() - startedAt).toBeLessThan(3_000);
+    expect(await late.nextLine(6_000)).toBe('ERR BUSY no child up within 4 s');
+    expect(performance.now() - startedAt).toBeLessThan(5_000);
     await late.closed();
   } finally {
     process.kill(stopped as number, 'SIGCONT');
