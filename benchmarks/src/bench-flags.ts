@@ -34,7 +34,7 @@ export const BENCH_USAGE = `Usage: npm run bench -- [flags]
   --duration T           measured seconds per step (default 1 quick, 2 full)
   --warmup T             warmup seconds per step, after the ready phase (default 0.25 quick, 0.5 full)
   --reruns N             re-runs at most per row spread over 20% (default 2; 0: none)
-  --rerun-until T        start no re-run after T seconds of the bench (default 290 quick, 2160 full)
+  --rerun-until T        start no re-run after T seconds of the bench (default 300 quick, 2160 full)
   --profile split|shared CPU placement: split pins server to CPU 0 and load to CPU 1 (default split)
   --out DIR              where to write results (default benchmarks/results/<timestamp>)
   --compare OLD NEW      compare two results.json files instead of running (--all shows unchanged metrics)

@@ -128,29 +128,28 @@ export async function runBench(plan: BenchPlan): Promise<BenchResults> {
         if (jobs.length > 0) await runJobs(run, model, jobs, jobs);
       }
     }
-    // Re-runs: rows whose kept runs still disagree, one more run each per round, every model in turn.
-    const primaryOf = (scenario: Scenario): MetricName => scenario.primary;
-    for (let round = 1; round <= plan.maxExtraRuns && plan.runs >= 2; round++) {
-      const noisy = [...collected.values()].filter((entry) => isNoisy(entry.samples, primaryOf(entry.scenario), plan));
-      if (noisy.length === 0) break;
-      if (elapsed() > plan.rerunUntilSeconds) {
-        plan.log(`re-runs stopped at ${Math.round(elapsed())} s (bound ${plan.rerunUntilSeconds} s): ${noisy.length} row(s) left noisy`);
-        break;
-      }
-      plan.log(`re-run round ${round}: ${noisy.length} row(s) spread over ${Math.round(plan.noiseThreshold * 100)}%`);
-      // Scenario by scenario, and event-loop (every ratio's baseline) first, so that when time runs
-      // short the rows the summary leans on got theirs.
-      const byBaselineFirst = [...plan.models].sort((a, b) => Number(b.name === BASELINE_MODEL) - Number(a.name === BASELINE_MODEL));
-      for (const scenario of plan.scenarios) {
-        for (const model of byBaselineFirst) {
-          const jobs = jobsOf(model).filter(
-            (job) =>
-              job.scenario.name === scenario.name &&
-              noisy.some(
-                (entry) => entry.model === model.name && entry.scenario.name === job.scenario.name && entry.step.label === job.step.label,
-              ),
-          );
-          if (jobs.length > 0 && elapsed() <= plan.rerunUntilSeconds) await runJobs(plan.runs + round, model, jobs, jobsOf(model));
+    // Re-runs: a row whose kept runs still disagree gets one more run, up to maxExtraRuns, until it
+    // agrees. Scenario by scenario, event-loop (every ratio's baseline) first, each row's re-runs
+    // before the next row's, so that when time runs short the rows the summary leans on got theirs.
+    if (plan.runs < 2 || plan.maxExtraRuns === 0) return;
+    const noisyJobs = (model: ModelEntry, scenario: Scenario): Job[] =>
+      jobsOf(model).filter((job) => {
+        const entry = collected.get(keyOf(job.scenario.name, job.step.label, model.name));
+        return job.scenario.name === scenario.name && entry !== undefined && isNoisy(entry.samples, scenario.primary, plan);
+      });
+    const byBaselineFirst = [...plan.models].sort((a, b) => Number(b.name === BASELINE_MODEL) - Number(a.name === BASELINE_MODEL));
+    const noisyRows = (): number => [...collected.values()].filter((entry) => isNoisy(entry.samples, entry.scenario.primary, plan)).length;
+    if (noisyRows() > 0) plan.log(`re-runs: ${noisyRows()} row(s) spread over ${Math.round(plan.noiseThreshold * 100)}%`);
+    for (const scenario of plan.scenarios) {
+      for (const model of byBaselineFirst) {
+        for (let round = 1; round <= plan.maxExtraRuns; round++) {
+          const jobs = noisyJobs(model, scenario);
+          if (jobs.length === 0) break;
+          if (elapsed() > plan.rerunUntilSeconds) {
+            plan.log(`re-runs stopped at ${Math.round(elapsed())} s (bound ${plan.rerunUntilSeconds} s): ${noisyRows()} row(s) left noisy`);
+            return;
+          }
+          await runJobs(plan.runs + round, model, jobs, jobsOf(model));
         }
       }
     }

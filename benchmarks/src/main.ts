@@ -18,7 +18,7 @@ import { renderTerminal } from './terminal-table.js';
  */
 const DEFAULTS = {
   // The ready phase has served every connection before the warmup: a short warmup suffices.
-  quick: { runs: 3, durationSeconds: 1, warmupSeconds: 0.25, maxExtraRuns: 2, rerunUntilSeconds: 290 },
+  quick: { runs: 3, durationSeconds: 1, warmupSeconds: 0.25, maxExtraRuns: 2, rerunUntilSeconds: 300 },
   // ~45 min on 2 cores for ~160 rows (docs/benchmarks.md): 3 runs of 2 s, re-runs only in the first 36 min.
   full: { runs: 3, durationSeconds: 2, warmupSeconds: 0.5, maxExtraRuns: 2, rerunUntilSeconds: 2160 },
 } as const;
