@@ -9,16 +9,8 @@
 
 import type { Socket } from 'node:net';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import {
-  type HubChannel,
-  hubEventBytes,
-  isViewMessage,
-  RetiredStats,
-  refusalBytes,
-  type StatsSnapshot,
-  sessionLimits,
-} from '@echoplex/core';
-import { closeLingering, OpenSockets, type ViewChannel, ViewRelay } from '@echoplex/core/node';
+import { type HubChannel, hubEventBytes, isViewMessage, RetiredStats, type StatsSnapshot, sessionLimits } from '@echoplex/core';
+import { closeLingering, OpenSockets, refusePausedSocket, type ViewChannel, ViewRelay } from '@echoplex/core/node';
 import type { PoolHost } from '@echoplex/core/server';
 import { closeFd, makeEventFd, ringEventFd } from './libc/libc.js';
 import type { FromThread, ThreadData, ToThread } from './messages.js';
@@ -39,8 +31,6 @@ const START_LANES = 2;
  * thread busy computing takes none, and a fast sender's pushes would pile up in its port.
  */
 export const PUSH_WINDOW = 1024 * 1024;
-/** A connection turned away unread: how long to wait for its first bytes, to answer in its dialect. */
-const SNIFF_GRACE_MS = 50;
 
 export interface ThreadPoolOptions {
   readonly maxThreads: number;
@@ -290,27 +280,7 @@ export class CachedThreadPool {
    * now: nothing read it before), and closes it; one that sent nothing at SIGTERM just closes.
    */
   private turnAway(connection: Connection, code: 'BUSY' | 'SHUTTING_DOWN', message: string): void {
-    const { socket } = connection;
-    const received: Buffer[] = [];
-    const answer = (): void => {
-      clearTimeout(grace);
-      socket.removeListener('data', collect);
-      if (socket.destroyed) return;
-      if (received.length === 0 && code === 'SHUTTING_DOWN') {
-        socket.destroy();
-        return;
-      }
-      this.host.stats.countError(code);
-      socket.write(refusalBytes(Buffer.concat(received), code, message));
-      closeLingering(socket);
-    };
-    const collect = (chunk: Buffer): void => {
-      received.push(chunk);
-      answer();
-    };
-    const grace = setTimeout(answer, SNIFF_GRACE_MS);
-    socket.on('data', collect);
-    socket.resume();
+    void refusePausedSocket(connection.socket, code, message, (counted) => this.host.stats.countError(counted));
   }
 
   private handle(thread: HandlerThread, message: FromThread): void {

@@ -5,16 +5,14 @@
  * when a child is forked and which child gets a socket.
  */
 import type { Socket } from 'node:net';
-import { RetiredStats, refusalBytes, type ServerStats, type StatsSnapshot, sessionLimits } from '@echoplex/core';
-import { closeLingering, ViewRelay } from '@echoplex/core/node';
+import { RetiredStats, type ServerStats, type StatsSnapshot, sessionLimits } from '@echoplex/core';
+import { refusePausedSocket, ViewRelay } from '@echoplex/core/node';
 import type { Logger, PoolHost } from '@echoplex/core/server';
 import { type ChildExit, ForkedChild, type ParentServices } from './forked-child.js';
 import type { ChildConfig } from './ipc.js';
 
 /** Children get this much less than --drain-timeout, so they close their own sockets before the parent's deadline. */
 const DRAIN_MARGIN_MS = 200;
-/** A connection turned away after its wait gets this long for the bytes it sent (the parent never read them) to name its dialect. */
-const SNIFF_GRACE_MS = 50;
 
 export interface PoolOptions {
   readonly child: ChildConfig;
@@ -121,29 +119,9 @@ export abstract class ChildPool {
   /** Answers a socket no child has taken with one error, in the dialect of what it sent (nothing sent: closed without a word). */
   protected answerAndClose(socket: Socket, code: 'BUSY' | 'SHUTTING_DOWN', message: string): void {
     // The drain waits for these: the parent must not exit before its answer is out.
-    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const closed = refusePausedSocket(socket, code, message, (counted) => this.options.stats.countError(counted));
     this.answering.add(closed);
     void closed.then(() => this.answering.delete(closed));
-    const received: Buffer[] = [];
-    const answer = (): void => {
-      clearTimeout(grace);
-      socket.removeListener('data', collect);
-      if (socket.destroyed) return;
-      if (received.length === 0 && code === 'SHUTTING_DOWN') {
-        socket.destroy();
-        return;
-      }
-      this.options.stats.countError(code);
-      socket.write(refusalBytes(Buffer.concat(received), code, message));
-      closeLingering(socket);
-    };
-    const collect = (chunk: Buffer): void => {
-      received.push(chunk);
-      answer();
-    };
-    const grace = setTimeout(answer, SNIFF_GRACE_MS);
-    socket.on('data', collect);
-    socket.resume();
   }
 
   /** Every child's counters, plus those of children gone, summed (the parent's own are the process's, summed beside them). */

@@ -11,5 +11,6 @@ export * from './idle-timer.js';
 export * from './lingering-close.js';
 export * from './listener.js';
 export * from './open-sockets.js';
+export * from './refuse-paused.js';
 export * from './socket-sessions.js';
 export * from './view-relay.js';
