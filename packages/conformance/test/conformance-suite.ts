@@ -140,6 +140,30 @@ class ClientPool {
   }
 }
 
+/** A server of a describe block's own flags: started before its tests, its clients closed after each, stopped after all. */
+class OwnServer {
+  private running: RunningServer | undefined;
+  readonly clients = new ClientPool(() => this.server.target);
+
+  constructor(model: string, flags: readonly string[]) {
+    beforeAll(async () => {
+      this.running = await startServer(model, flags);
+    });
+    afterEach(() => {
+      this.clients.closeAll();
+    });
+    afterAll(async () => {
+      this.clients.closeAll();
+      await this.running?.stop('SIGTERM', 10_000);
+    });
+  }
+
+  get server(): RunningServer {
+    if (this.running === undefined) throw new Error('the server of this block has not started');
+    return this.running;
+  }
+}
+
 /** A fresh client's PING is answered: the server is alive and serving. */
 async function expectServing(server: RunningServer): Promise<void> {
   expect(server.isAlive(), `the server process is alive\n${server.stderr()}`).toBe(true);
@@ -926,20 +950,8 @@ export function describeConformance(name: string): void {
 
     // On a server of their own, with --idle-timeout 1 (SUITE_FLAGS says why).
     describe('time limits', () => {
-      let timed: RunningServer;
-      const timedClients = new ClientPool(() => timed.target);
-
-      beforeAll(async () => {
-        timed = await startServer(variant.model, [...variant.flags, ...TIME_LIMIT_FLAGS]);
-      });
-
-      afterEach(() => {
-        timedClients.closeAll();
-      });
-
-      afterAll(async () => {
-        await timed?.stop('SIGTERM', 10_000);
-      });
+      const timedServer = new OwnServer(variant.model, [...variant.flags, ...TIME_LIMIT_FLAGS]);
+      const timedClients = timedServer.clients;
 
       it('closes a connection that sends nothing, silently, after the idle timeout', async () => {
         const client = await timedClients.raw();
@@ -1073,32 +1085,20 @@ export function describeConformance(name: string): void {
     });
 
     describe('with a client that does not read (time the server spends not reading it is not idle time)', () => {
-      let hogServer: RunningServer;
-      const hogClients = new ClientPool(() => hogServer.target);
-
-      beforeAll(async () => {
-        hogServer = await startServer(variant.model, [...variant.flags, '--max-frame', '64k', '--idle-timeout', '1']);
-      });
-
-      afterEach(() => {
-        hogClients.closeAll();
-      });
-
-      afterAll(async () => {
-        await hogServer?.stop('SIGTERM', 10_000);
-      });
+      const hogServer = new OwnServer(variant.model, [...variant.flags, '--max-frame', '64k', '--idle-timeout', '1']);
+      const hogClients = hogServer.clients;
 
       it('stops reading a client that pipelines large ECHOs without reading, and serves others', async () => {
         const hog = await hogClients.binary();
         expect(show(await hog.request({ command: 'PING', token: Buffer.from('hi') }))).toBe('PONG hi');
-        const rssBefore = processTreeRssBytes(hogServer.pid);
+        const rssBefore = processTreeRssBytes(hogServer.server.pid);
         hog.pause();
         const frame = encodeBinaryRequest({ command: 'ECHO', data: randomBytes(60 * 1024) });
         const offered = 800 * frame.length; // 48 MiB of requests, as many of replies
         for (let i = 0; i < 800; i++) hog.write(frame);
         await sleep(2_000);
         // Measured before another client connects: per-connection forking adds a process for it.
-        const rssAfter = processTreeRssBytes(hogServer.pid);
+        const rssAfter = processTreeRssBytes(hogServer.server.pid);
         const other = await hogClients.binary();
         expect(show(await other.request({ command: 'PING', token: Buffer.from('me too') }, 10_000))).toBe('PONG me too');
         // What left our socket sits in the kernel's buffers (a few MiB each way) or was read by the server.
@@ -1122,20 +1122,8 @@ export function describeConformance(name: string): void {
     });
 
     describe('with --max-connections 2', () => {
-      let limited: RunningServer;
-      const limitedClients = new ClientPool(() => limited.target);
-
-      beforeAll(async () => {
-        limited = await startServer(variant.model, [...variant.flags, '--max-connections', '2', '--idle-timeout', '0']);
-      });
-
-      afterEach(() => {
-        limitedClients.closeAll();
-      });
-
-      afterAll(async () => {
-        await limited?.stop('SIGTERM', 10_000);
-      });
+      const limitedServer = new OwnServer(variant.model, [...variant.flags, '--max-connections', '2', '--idle-timeout', '0']);
+      const limitedClients = limitedServer.clients;
 
       it('never closes a silent connection when --idle-timeout is 0', async () => {
         const silent = await limitedClients.raw();
@@ -1145,8 +1133,8 @@ export function describeConformance(name: string): void {
       });
 
       it('answers one connection over the limit ERR BUSY in its dialect, then closes; serves again once one leaves', async () => {
-        const first = await eventuallyServed(limited.target);
-        const second = await eventuallyServed(limited.target);
+        const first = await eventuallyServed(limitedServer.server.target);
+        const second = await eventuallyServed(limitedServer.server.target);
 
         const binaryExtra = await limitedClients.binary();
         binaryExtra.send({ command: 'PING', token: Buffer.from('me?') });
@@ -1165,7 +1153,7 @@ export function describeConformance(name: string): void {
         expect(show(await second.request({ command: 'PING', token: Buffer.from('still') }))).toBe('PONG still');
         expect(show(await first.request({ command: 'PING', token: Buffer.from('still') }))).toBe('PONG still');
         first.destroy();
-        const third = await eventuallyServed(limited.target);
+        const third = await eventuallyServed(limitedServer.server.target);
         expect(show(await third.request({ command: 'ECHO', data: Buffer.from('served') }))).toBe('ECHO (6 bytes)');
         second.destroy();
         third.destroy();
@@ -1173,20 +1161,11 @@ export function describeConformance(name: string): void {
     });
 
     describe('with --max-connections 2, as soon as the dialect is known', () => {
-      let limited: RunningServer;
-      const limitedClients = new ClientPool(() => limited.target);
-
-      beforeAll(async () => {
-        limited = await startServer(variant.model, [...variant.flags, '--max-connections', '2']);
-      });
-
-      afterAll(async () => {
-        limitedClients.closeAll();
-        await limited?.stop('SIGTERM', 10_000);
-      });
+      const limitedServer = new OwnServer(variant.model, [...variant.flags, '--max-connections', '2']);
+      const limitedClients = limitedServer.clients;
 
       it('answers ERR BUSY before the first request is complete', async () => {
-        const occupants = [await eventuallyServed(limited.target), await eventuallyServed(limited.target)];
+        const occupants = [await eventuallyServed(limitedServer.server.target), await eventuallyServed(limitedServer.server.target)];
 
         const binaryExtra = await limitedClients.binary();
         binaryExtra.write(Buffer.from([0x00]));
