@@ -32,6 +32,9 @@ export interface ModelGauge {
  * Echoplex's own series come first, then prom-client's process metrics, from a registry
  * of their own: a person reading `curl /metrics` sees the server before the runtime.
  */
+/** How often the event-loop lag histogram samples (prom-client's `eventLoopMonitoringPrecision`). */
+const EVENT_LOOP_SAMPLE_MS = 100;
+
 export class MetricsExporter {
   private readonly registry = new Registry();
   private readonly processRegistry = new Registry();
@@ -41,7 +44,9 @@ export class MetricsExporter {
   constructor(model: string) {
     this.registry.setDefaultLabels({ model });
     this.processRegistry.setDefaultLabels({ model });
-    collectDefaultMetrics({ register: this.processRegistry });
+    // The event-loop lag histogram samples on a timer: prom-client's 10 ms default woke an idle
+    // server 100 times a second, 1.2 % of a core with no connection at all; at 100 ms it still sees any stall.
+    collectDefaultMetrics({ register: this.processRegistry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
     const exporter = this;
     /** A counter read off the latest sample; `undefined` (no sample, no hub) leaves it at 0. */
     const counter = (name: string, help: string, read: (sample: MetricsSample) => number | undefined) =>
