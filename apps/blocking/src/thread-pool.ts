@@ -9,7 +9,15 @@
 
 import type { Socket } from 'node:net';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import { type HubChannel, hubEventBytes, isViewMessage, RetiredStats, type StatsSnapshot, sessionLimits } from '@echoplex/core';
+import {
+  type HubChannel,
+  hubEventBytes,
+  isViewMessage,
+  pushWindowHolds,
+  RetiredStats,
+  type StatsSnapshot,
+  sessionLimits,
+} from '@echoplex/core';
 import { closeLingering, OpenSockets, refusePausedSocket, type ViewChannel, ViewRelay } from '@echoplex/core/node';
 import type { PoolHost } from '@echoplex/core/server';
 import { closeFd, makeEventFd, ringEventFd } from './libc/libc.js';
@@ -30,13 +38,6 @@ const START_LANES = 2;
  * garbage needs little, and 8 threads under the fuzz check grew to 440 MiB with the default.
  */
 const YOUNG_GENERATION_MB = 4;
-/**
- * Bytes of room pushes posted to one thread and not yet taken off its port: over this, no
- * thread reads its socket until each thread is under half (worker-pool's PUSH_WINDOW). A
- * thread busy computing takes none, and a fast sender's pushes would pile up in its port.
- */
-export const PUSH_WINDOW = 1024 * 1024;
-
 export interface ThreadPoolOptions {
   readonly maxThreads: number;
   /** Threads kept alive however long they idle: those `prestart()` started (UNP's prethreaded server). */
@@ -100,7 +101,7 @@ export class CachedThreadPool {
   private readonly retired = new RetiredStats();
   private readonly view: ViewRelay;
   private shuttingDown = false;
-  /** Every socket's reading is held: a thread has over PUSH_WINDOW of pushes waiting. */
+  /** Every socket's reading is held: a thread has over core's PUSH_WINDOW of pushes not taken off its port (one busy computing takes none). */
   private holding = false;
 
   constructor(
@@ -387,7 +388,7 @@ export class CachedThreadPool {
   private pushesChanged(): void {
     let most = 0;
     for (const thread of this.threads) most = Math.max(most, thread.control.pushesWaiting(thread.pushesPosted));
-    const holding = this.holding ? most >= PUSH_WINDOW / 2 : most > PUSH_WINDOW;
+    const holding = pushWindowHolds(this.holding, most);
     if (holding === this.holding) return;
     this.holding = holding;
     for (const thread of this.threads) {

@@ -15,6 +15,7 @@ import {
   hubEventBytes,
   hubEventMemberBytes,
   isViewMessage,
+  pushWindowHolds,
   RetiredStats,
   type ServerView,
   type StatsSnapshot,
@@ -24,14 +25,6 @@ import type { Logger } from '@echoplex/core/server';
 import type { FromWorker, ToWorker, ToWorkerPart, WorkerSetup } from './messages.js';
 import { Op, RecordBatch, readRecords } from './records.js';
 import { type ReadHold, type RecordSink, RelayedSocket } from './relayed-socket.js';
-
-/**
- * Push bytes (hubEventBytes) sent to one worker and not yet delivered and handed back as
- * output, over which every socket of the pool stops being read; read again under half of it.
- * A room's pushes come as fast as its members anywhere send; a worker slower than that would
- * otherwise queue them, in its port and in records on their way back, without bound.
- */
-export const PUSH_WINDOW = 1024 * 1024;
 
 /** One live worker thread in a slot, and the connections it owns. */
 class PoolWorker implements RecordSink {
@@ -251,7 +244,7 @@ export class WorkerPool {
   private pushesChanged(): void {
     let most = 0;
     for (const worker of this.slots) if (!worker.dead) most = Math.max(most, worker.pushesInFlight);
-    const held = this.hold.held ? most >= PUSH_WINDOW / 2 : most > PUSH_WINDOW;
+    const held = pushWindowHolds(this.hold.held, most);
     if (held === this.hold.held) return;
     this.hold.held = held;
     for (const connection of this.open) connection.holdChanged();

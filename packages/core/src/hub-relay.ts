@@ -65,6 +65,18 @@ export function hubEventBytes(event: HubEvent): number {
   return 0;
 }
 
+/**
+ * Push bytes (hubEventBytes) sent to one worker or thread and not yet taken, over which its pool
+ * stops reading every socket, and reads again once each is under half. A room's pushes come as
+ * fast as its members anywhere send; a worker slower than that would queue them without bound.
+ */
+export const PUSH_WINDOW = 1024 * 1024;
+
+/** Whether a pool's reading is held, from whether it was and the most push bytes one worker has in flight: over PUSH_WINDOW holds, under half releases. */
+export function pushWindowHolds(held: boolean, mostInFlight: number): boolean {
+  return held ? mostInFlight >= PUSH_WINDOW / 2 : mostInFlight > PUSH_WINDOW;
+}
+
 /** The client side: a Hub whose authority is at the other end of `send`. Feed it every `HubEvent` through `receive`. */
 export class RemoteHub implements Hub {
   private nextCall = 1;
